@@ -1,0 +1,88 @@
+"""recovery — receivables and debt-recovery management (应收账款与清欠管理系统)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from recovery import config as config_module
+from recovery.extensions import babel, bootstrap, csrf, db, login_manager, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application. ``config`` overrides what the environment sets (tests use it)."""
+    instance_path = os.environ.get("RECOVERY_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    Path(instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(config_module.from_environment(Path(instance_path)))
+    if config:
+        app.config.update(config)
+    app.logger.setLevel(app.config["LOG_LEVEL"])
+    logging.getLogger("recovery").setLevel(app.config["LOG_LEVEL"])
+
+    if app.config.get("PROXY_FIX"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+
+    from recovery.core import errors, web
+
+    errors.register(app)
+    web.register(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from recovery.audit import listeners
+    from recovery.core import database
+    from recovery.core.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    bootstrap.init_app(app)
+    database.configure(app)
+    listeners.install()
+
+    # Import every model so that metadata (and Alembic) know all tables.
+    from recovery import models  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from recovery.admin.routes import bp as admin_bp
+    from recovery.audit.routes import bp as audit_bp
+    from recovery.auth.routes import bp as auth_bp
+    from recovery.main.routes import bp as main_bp
+    from recovery.settings.routes import bp as settings_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(settings_bp, url_prefix="/admin/settings")
+    app.register_blueprint(audit_bp, url_prefix="/audit")
+
+
+def _register_cli(app: Flask) -> None:
+    from recovery.audit.cli import audit_cli
+    from recovery.auth.cli import users_cli
+    from recovery.backup.cli import backup_cli
+    from recovery.demo.cli import demo_cli
+
+    for group in (users_cli, audit_cli, backup_cli, demo_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,1 @@
+"""Home pages: one per role, and the navigation."""

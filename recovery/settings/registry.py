@@ -1,0 +1,258 @@
+"""Every business setting: its key, type, default and meaning. Pure, no database.
+
+Values are stored as text and parsed here; money and rates are Decimal, never float.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import time
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+
+
+class SettingValueError(ValueError):
+    """A value that does not fit its setting; the message says why (translated)."""
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    group: object
+    label: object
+    kind: str  # int | decimal | money | time | text | choice | decimal_list | int_list
+    default: str
+    help: object = ""
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    choices: tuple[tuple[str, object], ...] = ()
+    list_length: int | None = None
+
+
+G_SERVICE = _l("Service levels")
+G_CONDUCT = _l("Collection conduct")
+G_LEDGER = _l("Interest and provisions")
+G_LIMITATION = _l("Limitation and letters")
+G_CASES = _l("Recovery cases")
+G_COMPANY = _l("Company and letterhead")
+
+SPECS: tuple[SettingSpec, ...] = (
+    SettingSpec(
+        "service.assign_working_days",
+        G_SERVICE,
+        _l("Assign an imported case within (working days)"),
+        "int",
+        "1",
+        minimum=Decimal(0),
+        maximum=Decimal(30),
+    ),
+    SettingSpec(
+        "service.first_action_hours",
+        G_SERVICE,
+        _l("First action after assignment within (hours)"),
+        "int",
+        "2",
+        minimum=Decimal(1),
+        maximum=Decimal(240),
+    ),
+    SettingSpec(
+        "service.visit_working_days",
+        G_SERVICE,
+        _l("Field visit after hand-over within (working days)"),
+        "int",
+        "2",
+        minimum=Decimal(1),
+        maximum=Decimal(30),
+    ),
+    SettingSpec("conduct.contact_from", G_CONDUCT, _l("Contact allowed from"), "time", "08:00"),
+    SettingSpec("conduct.contact_until", G_CONDUCT, _l("Contact allowed until"), "time", "22:00"),
+    SettingSpec(
+        "conduct.max_calls_per_day",
+        G_CONDUCT,
+        _l("Connected calls per debtor per day, at most"),
+        "int",
+        "3",
+        minimum=Decimal(1),
+        maximum=Decimal(20),
+    ),
+    SettingSpec(
+        "interest.default_annual_rate",
+        G_LEDGER,
+        _l("Default overdue rate (annual %, where the contract states none)"),
+        "decimal",
+        "4.65",
+        _l("Courts use the one-year LPR at the time of breach plus 30–50 %."),
+        minimum=Decimal(0),
+        maximum=Decimal(100),
+    ),
+    SettingSpec(
+        "interest.day_count",
+        G_LEDGER,
+        _l("Interest day count"),
+        "choice",
+        "actual/365",
+        choices=(("actual/365", _l("Actual/365")), ("actual/360", _l("Actual/360"))),
+    ),
+    SettingSpec(
+        "provision.rates",
+        G_LEDGER,
+        _l("Expected-loss rate per account age: <1, 1–2, 2–3, 3–4, 4–5, >5 years (%)"),
+        "decimal_list",
+        "5,10,15,30,50,100",
+        minimum=Decimal(0),
+        maximum=Decimal(100),
+        list_length=6,
+    ),
+    SettingSpec(
+        "limitation.warning_days",
+        G_LIMITATION,
+        _l("Warn before limitation expires (days, comma-separated)"),
+        "int_list",
+        "180,90,30",
+        minimum=Decimal(1),
+        maximum=Decimal(1095),
+    ),
+    SettingSpec(
+        "letters.formal_demand_days",
+        G_LIMITATION,
+        _l("Formal demand with interest from (days overdue)"),
+        "int",
+        "31",
+        minimum=Decimal(1),
+        maximum=Decimal(3650),
+    ),
+    SettingSpec(
+        "letters.final_demand_days",
+        G_LIMITATION,
+        _l("Final demand before legal action from (days overdue)"),
+        "int",
+        "91",
+        minimum=Decimal(1),
+        maximum=Decimal(3650),
+    ),
+    SettingSpec(
+        "cases.propose_overdue_amount",
+        G_CASES,
+        _l("Propose a recovery case when overdue exceeds (CNY)"),
+        "money",
+        "100000.00",
+        minimum=Decimal(0),
+    ),
+    SettingSpec(
+        "cases.propose_overdue_days",
+        G_CASES,
+        _l("Propose a recovery case when overdue longer than (days)"),
+        "int",
+        "90",
+        minimum=Decimal(1),
+        maximum=Decimal(3650),
+    ),
+    SettingSpec(
+        "cases.leader_amount",
+        G_CASES,
+        _l("A leader is also responsible above (CNY)"),
+        "money",
+        "1000000.00",
+        minimum=Decimal(0),
+    ),
+    SettingSpec(
+        "cases.leader_days",
+        G_CASES,
+        _l("A leader is also responsible when overdue longer than (days)"),
+        "int",
+        "365",
+        minimum=Decimal(1),
+        maximum=Decimal(3650),
+    ),
+    SettingSpec(
+        "company.name", G_COMPANY, _l("Company name on letters"), "text", "示例集团有限公司"
+    ),
+    SettingSpec("company.address", G_COMPANY, _l("Company address"), "text", ""),
+    SettingSpec(
+        "company.payment_account",
+        G_COMPANY,
+        _l("Payment account printed on demand letters"),
+        "text",
+        "",
+    ),
+)
+
+SPECS_BY_KEY = {spec.key: spec for spec in SPECS}
+
+_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation as exc:
+        raise SettingValueError(_l("Enter a number.")) from exc
+    if not value.is_finite():
+        raise SettingValueError(_l("Enter a number."))
+    return value
+
+
+def _bounded(spec: SettingSpec, value: Decimal) -> Decimal:
+    if spec.minimum is not None and value < spec.minimum:
+        raise SettingValueError(_l("Must be at least %(n)s.", n=spec.minimum))
+    if spec.maximum is not None and value > spec.maximum:
+        raise SettingValueError(_l("Must be at most %(n)s.", n=spec.maximum))
+    return value
+
+
+def parse(spec: SettingSpec, text: str):
+    """Parse stored or typed text into the setting's value; raise SettingValueError."""
+    text = (text or "").strip()
+    if spec.kind == "text":
+        if len(text) > 500:
+            raise SettingValueError(_l("At most 500 characters."))
+        return text
+    if not text:
+        raise SettingValueError(_l("A value is required."))
+    if spec.kind == "int":
+        if not re.fullmatch(r"-?\d+", text):
+            raise SettingValueError(_l("Enter a whole number."))
+        return int(_bounded(spec, Decimal(text)))
+    if spec.kind == "decimal":
+        value = _bounded(spec, _decimal(text))
+        if value.as_tuple().exponent < -4:
+            raise SettingValueError(_l("At most four decimal places."))
+        return value
+    if spec.kind == "money":
+        value = _bounded(spec, _decimal(text))
+        if value.as_tuple().exponent < -2:
+            raise SettingValueError(_l("At most two decimal places (fen)."))
+        return value.quantize(Decimal("0.01"))
+    if spec.kind == "time":
+        match = _TIME.match(text)
+        if not match:
+            raise SettingValueError(_l("Enter a time as HH:MM."))
+        return time(int(match.group(1)), int(match.group(2)))
+    if spec.kind == "choice":
+        allowed = [code for code, _label in spec.choices]
+        if text not in allowed:
+            raise SettingValueError(_l("Choose one of: %(options)s.", options=", ".join(allowed)))
+        return text
+    if spec.kind in {"decimal_list", "int_list"}:
+        parts = [part.strip() for part in text.replace("，", ",").split(",")]
+        if any(not part for part in parts):
+            raise SettingValueError(_l("Separate the values with commas."))
+        if spec.list_length is not None and len(parts) != spec.list_length:
+            raise SettingValueError(_l("Enter exactly %(n)s values.", n=spec.list_length))
+        if spec.kind == "int_list":
+            if not all(re.fullmatch(r"\d+", part) for part in parts):
+                raise SettingValueError(_l("Enter whole numbers."))
+            return [int(_bounded(spec, Decimal(part))) for part in parts]
+        return [_bounded(spec, _decimal(part)) for part in parts]
+    raise SettingValueError(f"unknown setting kind {spec.kind}")
+
+
+def canonical(spec: SettingSpec, value) -> str:
+    """The text stored for a parsed value."""
+    if spec.kind == "time":
+        return value.strftime("%H:%M")
+    if spec.kind in {"decimal_list", "int_list"}:
+        return ",".join(str(v) for v in value)
+    return str(value)
