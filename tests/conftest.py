@@ -97,10 +97,12 @@ def fresh_database_url(migrated_database, tmp_path: Path) -> str:
 
 @pytest.fixture
 def app(migrated_database, tmp_path):
+    """A fresh app and database. No app context stays pushed: each request of the test client
+    must get its own context (its own ``g`` and database session), as in production. Tests
+    that touch the database directly use ``with app.app_context():``."""
     app = create_app(base_config(tmp_path, fresh_database_url(migrated_database, tmp_path)))
+    yield app
     with app.app_context():
-        yield app
-        db.session.remove()
         db.engine.dispose()
 
 
@@ -119,11 +121,18 @@ def make_user(app):
     from recovery.auth import services
 
     def make(username, *roles, password=TEST_PASSWORD, department=None, **kwargs):
-        user = services.create_user(
-            username, password, roles or ("finance",), department=department, **kwargs
-        )
-        db.session.commit()
-        return user
+        """Create a user; returns it loaded and detached (usable outside an app context)."""
+        with app.app_context():
+            if isinstance(department, str):
+                department = services.find_department(department)
+            user = services.create_user(
+                username, password, roles or ("finance",), department=department, **kwargs
+            )
+            db.session.commit()
+            user = db.session.get(type(user), user.id)
+            _ = user.roles, user.department
+            db.session.expunge_all()
+            return user
 
     return make
 

@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from recovery.auth.models import DEPARTMENT_KINDS
+from recovery.core.forms import choices
 from recovery.core.i18n import LANGUAGE_NAMES
 from recovery.core.permissions import ROLE_LABELS
 
@@ -32,10 +33,10 @@ class UserForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=100)])
     email = EmailField(_l("E-mail"), validators=[Optional(), Email(), Length(max=200)])
-    roles = MultiCheckboxField(_l("Roles"), choices=list(ROLE_LABELS.items()))
+    roles = MultiCheckboxField(_l("Roles"), choices=choices(ROLE_LABELS.items()))
     department_id = SelectField(_l("Department"), coerce=_coerce_optional_int)
     language = SelectField(
-        _l("Language"), choices=[("", _l("Default (Chinese)")), *LANGUAGE_NAMES.items()]
+        _l("Language"), choices=choices([("", _l("Default (Chinese)")), *LANGUAGE_NAMES.items()])
     )
     active = BooleanField(_l("Active (may sign in)"), default=True)
     password = PasswordField(_l("Initial password"), validators=[Optional(), Length(max=200)])
@@ -55,7 +56,7 @@ class ActionForm(FlaskForm):
 
 class DepartmentForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
-    kind = SelectField(_l("Kind"), choices=list(DEPARTMENT_KINDS.items()))
+    kind = SelectField(_l("Kind"), choices=choices(DEPARTMENT_KINDS.items()))
     parent_id = SelectField(_l("Belongs to"), coerce=_coerce_optional_int)
     active = BooleanField(_l("Active"), default=True)
     submit = SubmitField(_l("Save"))

@@ -10,6 +10,7 @@ from flask_login import current_user
 from recovery.admin.forms import ActionForm, DepartmentForm, ResetPasswordForm, UserForm
 from recovery.auth import services
 from recovery.auth.models import LOGIN_OUTCOMES, Department, LoginAttempt, User
+from recovery.core.forms import choices
 from recovery.core.pagination import paginate
 from recovery.core.permissions import ADMIN, roles_required
 from recovery.extensions import db
@@ -19,12 +20,12 @@ bp = Blueprint("admin", __name__)
 
 def _department_choices(exclude: Department | None = None):
     departments = db.session.scalars(sa.select(Department).order_by(Department.name)).all()
-    choices = [(None, "—")]
+    pairs = [(None, "—")]
     for department in sorted(departments, key=lambda d: d.path):
         if exclude is not None and (department is exclude or exclude in department.ancestors()):
             continue
-        choices.append((department.id, department.path))
-    return choices
+        pairs.append((department.id, department.path))
+    return choices(pairs)
 
 
 def _get_user(user_id: int) -> User:

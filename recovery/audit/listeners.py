@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.base import NO_VALUE
 
 from recovery.audit.chain import jsonable
 from recovery.audit.models import AuditLog
@@ -57,7 +58,7 @@ def _insert_changes(obj) -> dict:
     return changes
 
 
-def _update_changes(obj) -> dict:
+def _update_changes(obj, stored: dict) -> dict:
     state = inspect(obj)
     changes = {}
     for key in _column_keys(obj):
@@ -66,7 +67,7 @@ def _update_changes(obj) -> dict:
         history = state.attrs[key].history
         if not history.has_changes():
             continue
-        before = history.deleted[0] if history.deleted else None
+        before = history.deleted[0] if history.deleted else stored.get(key)
         after = history.added[0] if history.added else None
         if before == after:
             continue
@@ -86,19 +87,31 @@ def _delete_changes(obj) -> dict:
     return changes
 
 
+def _stored_values(session: Session, obj) -> dict:
+    """The row as stored now (before this flush writes), read by primary key."""
+    mapper = inspect(obj).mapper
+    table = mapper.local_table
+    key = mapper.primary_key_from_instance(obj)
+    condition = [column == value for column, value in zip(mapper.primary_key, key, strict=True)]
+    row = session.connection().execute(table.select().where(*condition)).mappings().first()
+    if row is None:
+        return {}
+    return {attr.key: row[attr.columns[0].key] for attr in mapper.column_attrs}
+
+
 def _before_flush(session: Session, flush_context, instances) -> None:
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, AuditLog):
             raise AuditTamperError("the audit trail is append-only")
-    # Load the stored values that this flush will overwrite or delete, so that the audit row
-    # can show "before" even for attributes that were expired or never loaded.
+    # An attribute changed without having been loaded (e.g. after a commit expired it) has
+    # no "before" in its history: read the stored row now, before the flush overwrites it.
+    stored = session.info.setdefault("audit_stored", {})
     for obj in session.dirty:
         if not _audited(obj):
             continue
         state = inspect(obj)
-        for key in _column_keys(obj):
-            if key in state.committed_state:
-                state.attrs[key].load_history()
+        if any(state.committed_state.get(k, None) is NO_VALUE for k in state.committed_state):
+            stored[id(obj)] = _stored_values(session, obj)
     for obj in session.deleted:
         if not _audited(obj):
             continue
@@ -113,9 +126,10 @@ def _after_flush(session: Session, flush_context) -> None:
     for obj in session.new:
         if _audited(obj):
             pending.append((obj.__table__.name, _row_id(obj), "insert", _insert_changes(obj)))
+    stored = session.info.pop("audit_stored", {})
     for obj in session.dirty:
         if _audited(obj) and session.is_modified(obj, include_collections=False):
-            changes = _update_changes(obj)
+            changes = _update_changes(obj, stored.get(id(obj), {}))
             if changes:
                 pending.append((obj.__table__.name, _row_id(obj), "update", changes))
     for obj in session.deleted:

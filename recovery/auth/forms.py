@@ -3,6 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from recovery.core.forms import choices
 from recovery.core.i18n import LANGUAGE_NAMES
 
 
@@ -25,7 +26,7 @@ class ChangePasswordForm(FlaskForm):
 
 class LanguageForm(FlaskForm):
     language = SelectField(
-        _l("Language"), choices=list(LANGUAGE_NAMES.items()), validate_choice=False
+        _l("Language"), choices=choices(LANGUAGE_NAMES.items()), validate_choice=False
     )
     next = HiddenField()
     submit = SubmitField(_l("Switch"))

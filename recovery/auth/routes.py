@@ -65,7 +65,8 @@ def change_password():
             getattr(form, error.field or "password").errors.append(error.message)
         else:
             db.session.commit()
-            login_user(current_user)  # the session version changed: keep this session
+            # The session version changed: sign this session in again so that only it survives.
+            login_user(current_user._get_current_object())
             flash(_("Your password was changed. Other sessions have been signed out."), "success")
             return redirect(url_for("main.index"))
     return render_template("auth/password.html", form=form)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import session
+from flask import has_request_context, session
 from flask_login import current_user
 
 LANGUAGES = ("zh_CN", "en")
@@ -18,6 +18,8 @@ def normalise_language(value: str | None) -> str:
 
 
 def select_locale() -> str:
+    if not has_request_context():  # command line, background work: the default language
+        return DEFAULT_LANGUAGE
     if current_user and current_user.is_authenticated and current_user.language:
         return normalise_language(current_user.language)
     return normalise_language(session.get("lang"))
