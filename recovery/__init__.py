@@ -82,7 +82,8 @@ def _register_cli(app: Flask) -> None:
     from recovery.audit.cli import audit_cli
     from recovery.auth.cli import users_cli
     from recovery.backup.cli import backup_cli
+    from recovery.core.translations import translations_cli
     from recovery.demo.cli import demo_cli
 
-    for group in (users_cli, audit_cli, backup_cli, demo_cli):
+    for group in (users_cli, audit_cli, backup_cli, demo_cli, translations_cli):
         app.cli.add_command(group)

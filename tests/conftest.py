@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from recovery import PROJECT_ROOT, create_app
+from recovery import create_app
 from recovery.extensions import db
 
 TEST_PASSWORD = "correct-horse-9"
@@ -29,11 +29,9 @@ def pytest_sessionstart(session):
 
 
 def compile_translations() -> None:
-    from babel.messages.frontend import CommandLineInterface
+    from recovery.core.translations import compile_catalogs
 
-    directory = PROJECT_ROOT / "recovery" / "translations"
-    if directory.exists():
-        CommandLineInterface().run(["pybabel", "compile", "-q", "-d", str(directory)])
+    compile_catalogs()
 
 
 def base_config(tmp_path: Path, database_url: str) -> dict:

@@ -43,6 +43,14 @@ def _requests(app):
             yield rule, method, _url(rule)
 
 
+def _fetch(client, method, url, headers):
+    """Make a request and close the response (static files are streamed from disk)."""
+    response = getattr(client, method.lower())(url, headers=headers)
+    response.get_data()
+    response.close()
+    return response
+
+
 def _sign_in(client, user):
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
@@ -71,10 +79,8 @@ def test_permission_matrix(app, make_user):
         access = _declared_access(app, rule.endpoint)
         assert access is not None, rule.endpoint
         client = app.test_client()
-        call = getattr(client, method.lower())
-
-        html = call(url, headers=HTML)
-        json = call(url, headers=JSON)
+        html = _fetch(client, method, url, HTML)
+        json = _fetch(client, method, url, JSON)
         if access.public:
             assert html.status_code not in (401, 403), (method, url, html.status_code)
             assert "/login?" not in html.headers.get("Location", ""), (method, url)
@@ -87,7 +93,7 @@ def test_permission_matrix(app, make_user):
         for role in ROLES:
             client = app.test_client()
             _sign_in(client, users[role])
-            response = getattr(client, method.lower())(url, headers=HTML)
+            response = _fetch(client, method, url, HTML)
             if access.public or role in access.roles:
                 assert response.status_code != 403, (role, method, url)
                 assert response.status_code < 500, (role, method, url, response.status_code)

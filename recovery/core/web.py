@@ -80,10 +80,15 @@ def can_use(endpoint: str) -> bool:
     return current_user.is_authenticated and access.allows(current_user.role_set)
 
 
+def current_language() -> str:
+    """The code of the language this response is in: zh_CN or en."""
+    return "zh_CN" if get_locale().language == "zh" else "en"
+
+
 def _template_helpers():
     return {
         "can": can_use,
-        "get_locale": get_locale,
+        "current_language": current_language,
         "role_labels": ROLE_LABELS,
         "language_names": LANGUAGE_NAMES,
     }
