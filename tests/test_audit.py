@@ -177,3 +177,13 @@ def _restore_triggers(connection):
                 "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
             )
         )
+
+
+def test_date_filter_uses_the_company_time_zone(app, client, login_as):
+    from datetime import datetime
+
+    from recovery.audit.routes import _local_midnight_in_utc
+
+    with app.test_request_context():
+        # Midnight in Shanghai (UTC+8) is 16:00 UTC the day before.
+        assert _local_midnight_in_utc(datetime(2026, 3, 1).date()) == datetime(2026, 2, 28, 16)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 
 from recovery.audit.models import AuditLog
 from recovery.core.pagination import paginate
@@ -21,6 +22,13 @@ def _parse_date(text: str | None) -> date | None:
         return date.fromisoformat(text) if text else None
     except ValueError:
         return None
+
+
+def _local_midnight_in_utc(day: date) -> datetime:
+    """The trail stores naive UTC; users pick calendar days in the company's time zone."""
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    local = datetime.combine(day, time(), tzinfo=zone)
+    return local.astimezone(UTC).replace(tzinfo=None)
 
 
 @bp.route("/")
@@ -46,13 +54,10 @@ def index():
         if filters[key] and _parse_date(filters[key]) is None:
             errors[key] = True
     start, end = _parse_date(filters["date_from"]), _parse_date(filters["date_to"])
-    # Dates are calendar days in China (UTC+8); the trail stores UTC.
     if start:
-        query = query.where(AuditLog.at >= datetime.combine(start, time()) - timedelta(hours=8))
+        query = query.where(AuditLog.at >= _local_midnight_in_utc(start))
     if end:
-        query = query.where(
-            AuditLog.at < datetime.combine(end + timedelta(days=1), time()) - timedelta(hours=8)
-        )
+        query = query.where(AuditLog.at < _local_midnight_in_utc(end + timedelta(days=1)))
     page = paginate(query, args.get("page", 1, type=int))
     tables = db.session.scalars(
         sa.select(AuditLog.table_name).distinct().order_by(AuditLog.table_name)
