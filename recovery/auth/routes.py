@@ -25,7 +25,7 @@ def login():
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
-    error = None
+    error = result = None
     if form.validate_on_submit():
         result = services.authenticate(form.username.data, form.password.data, client_address())
         db.session.commit()
@@ -40,7 +40,11 @@ def login():
         else:
             # One message for unknown users, wrong passwords and disabled accounts.
             error = _("Wrong username or password.")
-    return render_template("auth/login.html", form=form, error=error), (401 if error else 200)
+    # Only two kinds are told apart, as in the message: locked, or wrong (never "disabled").
+    error_kind = ("locked" if result.outcome == "locked" else "wrong") if error else None
+    return render_template("auth/login.html", form=form, error=error, error_kind=error_kind), (
+        401 if error else 200
+    )
 
 
 @bp.route("/logout", methods=["POST"])

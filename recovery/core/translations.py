@@ -6,6 +6,8 @@ The source strings are English; the en catalog repeats them, the zh_CN catalog t
 from __future__ import annotations
 
 import io
+import os
+import tempfile
 from pathlib import Path
 
 import click
@@ -81,9 +83,12 @@ def compile_catalogs() -> None:
     """Write the .mo files the app reads (they are build output, not committed)."""
     for locale in LOCALES:
         path = catalog_path(locale)
-        if path.exists():
-            with path.with_suffix(".mo").open("wb") as handle:
-                write_mo(handle, load(locale))
+        if not path.exists():
+            continue
+        # Write beside, then rename: a server or test run reading the file never sees half of it.
+        with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False) as handle:
+            write_mo(handle, load(locale))
+        os.replace(handle.name, path.with_suffix(".mo"))
 
 
 @click.group("translations", help="Keep the zh_CN and en catalogs complete.")
