@@ -23,7 +23,7 @@ def test_wrong_password_and_unknown_user_get_the_same_message(client, make_user)
     wrong = login(client, "wang", "not-the-password")
     unknown = login(client, "nobody", "not-the-password")
     assert wrong.status_code == unknown.status_code == 401
-    marker = 'data-testid="login-error">'
+    marker = 'data-testid="login-error"'
     text_wrong = wrong.get_data(as_text=True).split(marker)[1].split("<")[0]
     text_unknown = unknown.get_data(as_text=True).split(marker)[1].split("<")[0]
     assert text_wrong == text_unknown

@@ -56,6 +56,7 @@ def load(locale: str) -> Catalog:
 def save(catalog: Catalog, locale: str) -> None:
     path = catalog_path(locale)
     path.parent.mkdir(parents=True, exist_ok=True)
+    catalog.fuzzy = False  # a fuzzy header makes plain `pybabel compile` skip the catalog
     buffer = io.BytesIO()
     write_po(buffer, catalog, width=100, omit_header=False, sort_output=True)
     path.write_bytes(buffer.getvalue())
