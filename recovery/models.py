@@ -2,6 +2,23 @@
 
 from recovery.audit.models import AuditLog
 from recovery.auth.models import Department, LoginAttempt, User, UserRole
+from recovery.ledger.models import Adjustment, Application, Item, Receipt
+from recovery.parties.models import Contact, Contract, Counterparty, Project
 from recovery.settings.models import Setting
 
-__all__ = ["AuditLog", "Department", "LoginAttempt", "Setting", "User", "UserRole"]
+__all__ = [
+    "Adjustment",
+    "Application",
+    "AuditLog",
+    "Contact",
+    "Contract",
+    "Counterparty",
+    "Department",
+    "Item",
+    "LoginAttempt",
+    "Project",
+    "Receipt",
+    "Setting",
+    "User",
+    "UserRole",
+]

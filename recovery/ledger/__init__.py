@@ -1,0 +1,1 @@
+"""The receivables ledger (台帐): items, receipts, adjustments and their allocation."""

@@ -1,0 +1,137 @@
+"""Receivable items, receipts, credit notes / write-offs, and the stored allocation."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from recovery.auth.models import Department, User
+from recovery.core.money import Money
+from recovery.core.timeutil import utcnow
+from recovery.extensions import db
+from recovery.parties.models import Contract, Counterparty, Project
+
+
+class Item(db.Model):
+    """One amount owed (应收款项)."""
+
+    __tablename__ = "items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_no: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    counterparty_id: Mapped[int] = mapped_column(sa.ForeignKey("counterparties.id"))
+    project_id: Mapped[int | None] = mapped_column(sa.ForeignKey("projects.id"), index=True)
+    contract_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contracts.id"), index=True)
+    item_type: Mapped[str] = mapped_column(sa.String(30))
+    category: Mapped[str] = mapped_column(sa.String(30))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    recognized_on: Mapped[date]
+    due_on: Mapped[date] = mapped_column(index=True)
+    department_id: Mapped[int | None] = mapped_column(sa.ForeignKey("departments.id"), index=True)
+    responsible_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    # Annual percent agreed for this item; else the contract's rate; else the default setting.
+    overdue_rate: Mapped[Decimal | None] = mapped_column(sa.Numeric(9, 4))
+    description: Mapped[str | None] = mapped_column(sa.String(500))
+    # Derived by allocation (not edited): what is still open after every application and
+    # approved adjustment, and the date of the last of them (for fast "as of today").
+    open_amount: Mapped[Decimal] = mapped_column(Money)
+    last_movement_on: Mapped[date | None] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    counterparty: Mapped[Counterparty] = relationship()
+    project: Mapped[Project | None] = relationship()
+    contract: Mapped[Contract | None] = relationship()
+    department: Mapped[Department | None] = relationship()
+    responsible: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        # Covering index: a counterparty's statement and the aging scan read only this.
+        sa.Index(
+            "ix_items_counterparty_dates",
+            "counterparty_id",
+            "recognized_on",
+            "due_on",
+            "amount",
+        ),
+        sa.CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+
+class Receipt(db.Model):
+    """Money received (回款), optionally naming the item it pays."""
+
+    __tablename__ = "receipts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    receipt_no: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    counterparty_id: Mapped[int] = mapped_column(sa.ForeignKey("counterparties.id"))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    received_on: Mapped[date]
+    method: Mapped[str] = mapped_column(sa.String(20), default="transfer")
+    reference: Mapped[str | None] = mapped_column(sa.String(200))
+    item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("items.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    counterparty: Mapped[Counterparty] = relationship()
+    item: Mapped[Item | None] = relationship()
+
+    __table_args__ = (
+        sa.Index("ix_receipts_counterparty_date", "counterparty_id", "received_on", "amount"),
+        sa.CheckConstraint("amount > 0", name="amount_positive"),
+        sa.CheckConstraint(
+            "method IN ('transfer', 'acceptance_bill', 'offset', 'in_kind', 'enforcement')",
+            name="method",
+        ),
+    )
+
+
+class Adjustment(db.Model):
+    """A credit note or write-off (核销) against one item: a document of its own, approved."""
+
+    __tablename__ = "adjustments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    item_id: Mapped[int] = mapped_column(sa.ForeignKey("items.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    dated_on: Mapped[date]
+    reason: Mapped[str] = mapped_column(sa.String(500))
+    status: Mapped[str] = mapped_column(sa.String(10), default="proposed")
+    proposed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(sa.String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    item: Mapped[Item] = relationship()
+    proposed_by: Mapped[User | None] = relationship(foreign_keys=[proposed_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('credit_note', 'write_off')", name="kind"),
+        sa.CheckConstraint("status IN ('proposed', 'approved', 'rejected')", name="status"),
+        sa.CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+
+class Application(db.Model):
+    """Part of a receipt applied to an item on a date. Derived by allocation from the
+    documents (never edited by hand), so it is not audited: the documents are."""
+
+    __tablename__ = "applications"
+    __audit__ = False
+
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True
+    )
+    counterparty_id: Mapped[int] = mapped_column(sa.ForeignKey("counterparties.id"), index=True)
+    receipt_id: Mapped[int] = mapped_column(sa.ForeignKey("receipts.id"), index=True)
+    item_id: Mapped[int] = mapped_column(sa.ForeignKey("items.id"))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    applied_on: Mapped[date]
+
+    __table_args__ = (sa.Index("ix_applications_item_date", "item_id", "applied_on", "amount"),)

@@ -1,0 +1,319 @@
+"""Writes to the ledger: documents in, allocation replayed for the counterparty they touch.
+
+Every function takes plain values and the acting user; none touches the request. Documents
+(items, receipts, adjustments) are written through the ORM and so audited; the applications
+derived from them are rewritten by ``reallocate``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from recovery.core.money import from_fen, to_fen
+from recovery.core.timeutil import utcnow
+from recovery.extensions import db
+from recovery.ledger import rules
+from recovery.ledger.codes import category_of
+from recovery.ledger.models import Adjustment, Application, Item, Receipt
+
+
+class LedgerError(ValueError):
+    """A refused ledger change; ``field`` names the input at fault."""
+
+    def __init__(self, message, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+# ---------------------------------------------------------------------------------------------
+# Allocation
+
+
+def lock_counterparty(counterparty_id: int) -> None:
+    """Serialise allocation per counterparty (a row lock on PostgreSQL; SQLite has one writer)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            sa.text("SELECT id FROM counterparties WHERE id = :id FOR UPDATE"),
+            {"id": counterparty_id},
+        )
+
+
+def load_documents(counterparty_id: int) -> tuple[list[rules.ItemDoc], list[rules.ReceiptDoc]]:
+    """The counterparty's items (with approved credits) and receipts, as plain documents."""
+    items_t, receipts_t, adj_t = Item.__table__, Receipt.__table__, Adjustment.__table__
+    credited = (
+        sa.select(adj_t.c.item_id, sa.func.sum(adj_t.c.amount).label("fen"))
+        .join(items_t, items_t.c.id == adj_t.c.item_id)
+        .where(items_t.c.counterparty_id == counterparty_id, adj_t.c.status == "approved")
+        .group_by(adj_t.c.item_id)
+        .subquery()
+    )
+    item_rows = db.session.execute(
+        sa.select(
+            items_t.c.id,
+            items_t.c.document_no,
+            items_t.c.amount,
+            items_t.c.recognized_on,
+            items_t.c.due_on,
+            sa.func.coalesce(credited.c.fen, 0),
+        )
+        .outerjoin(credited, credited.c.item_id == items_t.c.id)
+        .where(items_t.c.counterparty_id == counterparty_id)
+    ).all()
+    receipt_rows = db.session.execute(
+        sa.select(
+            receipts_t.c.id,
+            receipts_t.c.receipt_no,
+            receipts_t.c.amount,
+            receipts_t.c.received_on,
+            receipts_t.c.item_id,
+        ).where(receipts_t.c.counterparty_id == counterparty_id)
+    ).all()
+    # Money columns come back as Decimal yuan; the rules work in integer fen.
+    items = [rules.ItemDoc(r[0], r[1], to_fen(r[2]), r[3], r[4], to_fen(r[5])) for r in item_rows]
+    receipts = [rules.ReceiptDoc(r[0], r[1], to_fen(r[2]), r[3], r[4]) for r in receipt_rows]
+    return items, receipts
+
+
+def reallocate(counterparty_id: int) -> int:
+    """Replay allocation for one counterparty and store what changed. Returns #applications.
+
+    The stored applications are replaced only when the replay differs from them, and each
+    item's open amount and last movement date are kept in step.
+    """
+    db.session.flush()
+    lock_counterparty(counterparty_id)
+    items, receipts = load_documents(counterparty_id)
+    wanted = rules.allocate(items, receipts)
+    app_t = Application.__table__
+    stored = db.session.execute(
+        sa.select(app_t.c.applied_on, app_t.c.receipt_id, app_t.c.item_id, app_t.c.amount).where(
+            app_t.c.counterparty_id == counterparty_id
+        )
+    ).all()
+    if Counter((r[0], r[1], r[2], to_fen(r[3])) for r in stored) != Counter(
+        (a.applied_on, a.receipt_id, a.item_id, a.amount) for a in wanted
+    ):
+        db.session.execute(app_t.delete().where(app_t.c.counterparty_id == counterparty_id))
+        if wanted:
+            db.session.execute(
+                app_t.insert(),
+                [
+                    {
+                        "counterparty_id": counterparty_id,
+                        "receipt_id": a.receipt_id,
+                        "item_id": a.item_id,
+                        "amount": from_fen(a.amount),
+                        "applied_on": a.applied_on,
+                    }
+                    for a in wanted
+                ],
+            )
+    _refresh_open_amounts(counterparty_id, items, wanted)
+    return len(wanted)
+
+
+def _refresh_open_amounts(counterparty_id, items, applications) -> None:
+    paid: dict[int, int] = Counter()
+    last: dict[int, date] = {}
+    for a in applications:
+        paid[a.item_id] += a.amount
+        last[a.item_id] = max(last.get(a.item_id, a.applied_on), a.applied_on)
+    adj_t, items_t = Adjustment.__table__, Item.__table__
+    for item_id, day in db.session.execute(
+        sa.select(adj_t.c.item_id, sa.func.max(adj_t.c.dated_on))
+        .join(items_t, items_t.c.id == adj_t.c.item_id)
+        .where(items_t.c.counterparty_id == counterparty_id, adj_t.c.status == "approved")
+        .group_by(adj_t.c.item_id)
+    ):
+        last[item_id] = max(last.get(item_id, day), day)
+    current = {
+        row[0]: (to_fen(row[1]), row[2])
+        for row in db.session.execute(
+            sa.select(items_t.c.id, items_t.c.open_amount, items_t.c.last_movement_on).where(
+                items_t.c.counterparty_id == counterparty_id
+            )
+        )
+    }
+    changes = []
+    for item in items:
+        open_fen = item.amount - item.credited - paid[item.id]
+        wanted = (open_fen, last.get(item.id))
+        if current[item.id] != wanted:
+            changes.append({"i": item.id, "o": from_fen(open_fen), "l": wanted[1]})
+    if changes:
+        db.session.execute(
+            items_t.update()
+            .where(items_t.c.id == sa.bindparam("i"))
+            .values(open_amount=sa.bindparam("o"), last_movement_on=sa.bindparam("l")),
+            changes,
+        )
+        for obj in db.session.identity_map.values():
+            if isinstance(obj, Item) and obj.counterparty_id == counterparty_id:
+                db.session.expire(obj, ["open_amount", "last_movement_on"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Documents
+
+
+def _ensure_unique(column, value, current_id=None, field=None) -> None:
+    """Document numbers are unique: refuse a number another document already has."""
+    query = sa.select(column.table.c.id).where(column == value)
+    if current_id is not None:
+        query = query.where(column.table.c.id != current_id)
+    if db.session.scalar(query) is not None:
+        raise LedgerError(_l("This document number exists."), field=field)
+
+
+def _check_dates(recognized_on: date, due_on: date) -> None:
+    if due_on < recognized_on:
+        raise LedgerError(_l("The due date is before the recognition date."), field="due_on")
+
+
+def applied_total(item_id: int) -> Decimal:
+    table = Application.__table__
+    return db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(table.c.amount), 0)).where(
+            table.c.item_id == item_id
+        )
+    )
+
+
+def credited_total(item_id: int) -> Decimal:
+    table = Adjustment.__table__
+    return db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(table.c.amount), 0)).where(
+            table.c.item_id == item_id, table.c.status == "approved"
+        )
+    )
+
+
+def create_item(**values) -> Item:
+    """Add a receivable item and replay its counterparty's allocation."""
+    _check_dates(values["recognized_on"], values["due_on"])
+    _ensure_unique(Item.__table__.c.document_no, values["document_no"], field="document_no")
+    item = Item(open_amount=values["amount"], category=category_of(values["item_type"]), **values)
+    db.session.add(item)
+    db.session.flush()
+    reallocate(item.counterparty_id)
+    return item
+
+
+def update_item(item: Item, **values) -> Item:
+    """Correct an item (audited). Its amount never drops below what was paid or credited."""
+    _check_dates(values.get("recognized_on", item.recognized_on), values.get("due_on", item.due_on))
+    new_amount = values.get("amount", item.amount)
+    settled = credited_total(item.id)
+    if new_amount < settled:
+        raise LedgerError(
+            _l("The amount cannot be less than the approved credits (%(n)s).", n=settled),
+            field="amount",
+        )
+    if "document_no" in values:
+        _ensure_unique(Item.__table__.c.document_no, values["document_no"], item.id, "document_no")
+    old_counterparty = item.counterparty_id
+    for key, value in values.items():
+        setattr(item, key, value)
+    item.category = category_of(item.item_type)
+    db.session.flush()
+    reallocate(item.counterparty_id)
+    if old_counterparty != item.counterparty_id:
+        reallocate(old_counterparty)
+    return item
+
+
+def _check_named_item(counterparty_id: int, item_id: int | None) -> None:
+    if item_id is None:
+        return
+    owner = db.session.scalar(sa.select(Item.counterparty_id).where(Item.id == item_id))
+    if owner is None:
+        raise LedgerError(_l("No such item."), field="item_id")
+    if owner != counterparty_id:
+        raise LedgerError(_l("The item belongs to another counterparty."), field="item_id")
+
+
+def create_receipt(**values) -> Receipt:
+    _check_named_item(values["counterparty_id"], values.get("item_id"))
+    _ensure_unique(Receipt.__table__.c.receipt_no, values["receipt_no"], field="receipt_no")
+    receipt = Receipt(**values)
+    db.session.add(receipt)
+    db.session.flush()
+    reallocate(receipt.counterparty_id)
+    return receipt
+
+
+def update_receipt(receipt: Receipt, **values) -> Receipt:
+    counterparty_id = values.get("counterparty_id", receipt.counterparty_id)
+    _check_named_item(counterparty_id, values.get("item_id", receipt.item_id))
+    if "receipt_no" in values:
+        _ensure_unique(
+            Receipt.__table__.c.receipt_no, values["receipt_no"], receipt.id, "receipt_no"
+        )
+    old_counterparty = receipt.counterparty_id
+    for key, value in values.items():
+        setattr(receipt, key, value)
+    db.session.flush()
+    reallocate(receipt.counterparty_id)
+    if old_counterparty != receipt.counterparty_id:
+        reallocate(old_counterparty)
+    return receipt
+
+
+def propose_adjustment(
+    item: Item, *, kind: str, amount: Decimal, dated_on: date, reason: str, number: str, actor
+) -> Adjustment:
+    """A credit note or write-off waits for a finance user's approval (not the proposer's)."""
+    if kind not in ("credit_note", "write_off"):
+        raise LedgerError(_l("Unknown kind."), field="kind")
+    if not (reason or "").strip():
+        raise LedgerError(_l("Give the reason."), field="reason")
+    if dated_on < item.recognized_on:
+        raise LedgerError(_l("The date is before the item was recognised."), field="dated_on")
+    _ensure_unique(Adjustment.__table__.c.number, number, field="number")
+    _check_room(item, amount)
+    adjustment = Adjustment(
+        item=item,
+        kind=kind,
+        amount=amount,
+        dated_on=dated_on,
+        reason=reason.strip(),
+        number=number,
+        proposed_by_id=actor.id if actor else None,
+    )
+    db.session.add(adjustment)
+    db.session.flush()
+    return adjustment
+
+
+def _check_room(item: Item, amount: Decimal) -> None:
+    room = item.amount - credited_total(item.id) - applied_total(item.id)
+    if amount > room:
+        raise LedgerError(
+            _l("Only %(n)s of this item is open; the adjustment cannot exceed it.", n=room),
+            field="amount",
+        )
+
+
+def decide_adjustment(adjustment: Adjustment, *, approve: bool, actor, note: str = "") -> None:
+    if adjustment.status != "proposed":
+        raise LedgerError(_l("This adjustment was already decided."))
+    if actor is None or not actor.has_role("finance"):
+        raise LedgerError(_l("Only finance may approve credit notes and write-offs."))
+    if adjustment.proposed_by_id == actor.id:
+        raise LedgerError(_l("Nobody approves their own proposal."))
+    if approve:
+        _check_room(adjustment.item, adjustment.amount)
+    adjustment.status = "approved" if approve else "rejected"
+    adjustment.decided_by_id = actor.id
+    adjustment.decided_at = utcnow()
+    adjustment.decision_note = (note or "").strip() or None
+    db.session.flush()
+    if approve:
+        reallocate(adjustment.item.counterparty_id)

@@ -1,0 +1,1 @@
+"""Counterparties (debtors), their contacts, projects and contracts."""
