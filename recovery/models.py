@@ -2,6 +2,7 @@
 
 from recovery.audit.models import AuditLog
 from recovery.auth.models import Department, LoginAttempt, User, UserRole
+from recovery.jobs.models import Job
 from recovery.ledger.models import Adjustment, Application, Item, Receipt
 from recovery.parties.models import Contact, Contract, Counterparty, Project
 from recovery.settings.models import Setting
@@ -15,6 +16,7 @@ __all__ = [
     "Counterparty",
     "Department",
     "Item",
+    "Job",
     "LoginAttempt",
     "Project",
     "Receipt",

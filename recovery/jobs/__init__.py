@@ -1,0 +1,1 @@
+"""Long work outside the request (large imports), with progress the page follows."""
