@@ -84,6 +84,7 @@ def _register_cli(app: Flask) -> None:
     from recovery.backup.cli import backup_cli
     from recovery.core.translations import translations_cli
     from recovery.demo.cli import demo_cli
+    from recovery.reports.cli import report_cli
 
-    for group in (users_cli, audit_cli, backup_cli, demo_cli, translations_cli):
+    for group in (users_cli, audit_cli, backup_cli, demo_cli, translations_cli, report_cli):
         app.cli.add_command(group)

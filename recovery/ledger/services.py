@@ -207,7 +207,8 @@ def create_item(**values) -> Item:
 
 
 def update_item(item: Item, **values) -> Item:
-    """Correct an item (audited). Its amount never drops below what was paid or credited."""
+    """Correct an item (audited). Its amount never drops below its approved credits (what was
+    paid is re-allocated); it cannot move to another counterparty while receipts name it."""
     _check_dates(values.get("recognized_on", item.recognized_on), values.get("due_on", item.due_on))
     new_amount = values.get("amount", item.amount)
     settled = credited_total(item.id)
@@ -218,6 +219,13 @@ def update_item(item: Item, **values) -> Item:
         )
     if "document_no" in values:
         _ensure_unique(Item.__table__.c.document_no, values["document_no"], item.id, "document_no")
+    moving = values.get("counterparty_id", item.counterparty_id) != item.counterparty_id
+    if moving and db.session.scalar(
+        sa.select(Receipt.id).where(Receipt.item_id == item.id).limit(1)
+    ):
+        raise LedgerError(
+            _l("Receipts name this item: change them first."), field="counterparty_id"
+        )
     old_counterparty = item.counterparty_id
     for key, value in values.items():
         setattr(item, key, value)
