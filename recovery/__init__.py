@@ -68,7 +68,9 @@ def _register_blueprints(app: Flask) -> None:
     from recovery.admin.routes import bp as admin_bp
     from recovery.audit.routes import bp as audit_bp
     from recovery.auth.routes import bp as auth_bp
+    from recovery.ledger.routes import bp as ledger_bp
     from recovery.main.routes import bp as main_bp
+    from recovery.parties.routes import bp as parties_bp
     from recovery.settings.routes import bp as settings_bp
 
     app.register_blueprint(main_bp)
@@ -76,6 +78,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(settings_bp, url_prefix="/admin/settings")
     app.register_blueprint(audit_bp, url_prefix="/audit")
+    app.register_blueprint(ledger_bp, url_prefix="/ledger")
+    app.register_blueprint(parties_bp, url_prefix="/parties")
 
 
 def _register_cli(app: Flask) -> None:

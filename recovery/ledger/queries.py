@@ -184,16 +184,18 @@ def outstanding_items(as_of: date, item_filter: LedgerFilter | None = None):
         sa.select(apps_t.c.item_id, sa.func.sum(fen(apps_t.c.amount)).label("fen"))
         .join(items_t, items_t.c.id == apps_t.c.item_id)
         .where(apps_t.c.applied_on <= as_of, moved_later)
-        .group_by(apps_t.c.item_id)
-        .subquery("paid")
     )
     credited = (
         sa.select(adj_t.c.item_id, sa.func.sum(fen(adj_t.c.amount)).label("fen"))
         .join(items_t, items_t.c.id == adj_t.c.item_id)
         .where(adj_t.c.status == "approved", adj_t.c.dated_on <= as_of, moved_later)
-        .group_by(adj_t.c.item_id)
-        .subquery("credited")
     )
+    if item_filter is not None:
+        # Filter the movements too, so a filtered view sums only its own items' movements.
+        paid = item_filter.apply(paid, items_t.c, as_of)
+        credited = item_filter.apply(credited, items_t.c, as_of)
+    paid = paid.group_by(apps_t.c.item_id).subquery("paid")
+    credited = credited.group_by(adj_t.c.item_id).subquery("credited")
     outstanding = sa.case(
         (
             moved_later,

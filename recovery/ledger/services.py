@@ -20,6 +20,7 @@ from recovery.extensions import db
 from recovery.ledger import rules
 from recovery.ledger.codes import category_of
 from recovery.ledger.models import Adjustment, Application, Item, Receipt
+from recovery.parties.models import Counterparty
 
 
 class LedgerError(ValueError):
@@ -195,9 +196,27 @@ def credited_total(item_id: int) -> Decimal:
     )
 
 
+def _default_owner(values: dict, counterparty_id: int) -> None:
+    """An item without a department or responsible person takes its counterparty's."""
+    wanted = [k for k in ("department_id", "responsible_id") if k in values and not values[k]]
+    if not wanted:
+        return
+    counterparty = db.session.get(Counterparty, counterparty_id)
+    if counterparty is None:
+        raise LedgerError(_l("No such counterparty."), field="counterparty_id")
+    for key in wanted:
+        values[key] = getattr(counterparty, key)
+
+
 def create_item(**values) -> Item:
-    """Add a receivable item and replay its counterparty's allocation."""
+    """Add a receivable item and replay its counterparty's allocation.
+
+    Without an owning department or first-responsible person, the item takes its
+    counterparty's (DOMAIN §2: every item has both)."""
     _check_dates(values["recognized_on"], values["due_on"])
+    values.setdefault("department_id", None)
+    values.setdefault("responsible_id", None)
+    _default_owner(values, values["counterparty_id"])
     _ensure_unique(Item.__table__.c.document_no, values["document_no"], field="document_no")
     item = Item(open_amount=values["amount"], category=category_of(values["item_type"]), **values)
     db.session.add(item)
@@ -226,6 +245,7 @@ def update_item(item: Item, **values) -> Item:
         raise LedgerError(
             _l("Receipts name this item: change them first."), field="counterparty_id"
         )
+    _default_owner(values, values.get("counterparty_id", item.counterparty_id))
     old_counterparty = item.counterparty_id
     for key, value in values.items():
         setattr(item, key, value)

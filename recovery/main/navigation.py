@@ -15,11 +15,14 @@ class NavItem:
 
 
 ITEMS: tuple[NavItem, ...] = (
-    NavItem(_l("Ledger"), "main.finance_home"),
+    NavItem(_l("Overview"), "main.finance_home"),
     NavItem(_l("My accounts"), "main.sales_home"),
     NavItem(_l("Team"), "main.supervisor_home"),
     NavItem(_l("Referrals"), "main.legal_home"),
     NavItem(_l("Dashboard"), "main.executive_home"),
+    NavItem(_l("Ledger"), "ledger.index"),
+    NavItem(_l("Aging"), "ledger.aging"),
+    NavItem(_l("Counterparties"), "parties.counterparties"),
     NavItem(_l("Audit trail"), "audit.index"),
     NavItem(_l("Users"), "admin.users", group=_l("Administration")),
     NavItem(_l("Departments"), "admin.departments", group=_l("Administration")),

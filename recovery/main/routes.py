@@ -1,8 +1,9 @@
-"""Home pages per role. Later issues fill them with the ledger, worklists and dashboards."""
+"""Home pages per role: finance sees the ledger's summary, sales their own accounts; later
+issues fill the others with worklists and dashboards."""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from recovery.core.permissions import (
@@ -15,9 +16,13 @@ from recovery.core.permissions import (
     roles_required,
     signed_in,
 )
+from recovery.ledger import rules, screen_queries
+from recovery.ledger.routes import company_today, install_template_helpers
 from recovery.main import navigation
 
 bp = Blueprint("main", __name__)
+# The home pages show amounts: the ledger's template helpers (money filter, labels).
+install_template_helpers(bp)
 
 # The page each role starts on, in the order a multi-role user is sent to them.
 HOME_ENDPOINTS = (
@@ -49,13 +54,30 @@ def index():
 @bp.route("/home/finance")
 @roles_required(FINANCE)
 def finance_home():
-    return render_template("main/home.html", role=FINANCE)
+    """The ledger as of today: open items, outstanding by bucket, what awaits approval."""
+    as_of = company_today()
+    item_filter = screen_queries.ScreenFilter(open_only=True)
+    return render_template(
+        "ledger/finance_home.html",
+        as_of=as_of,
+        totals=screen_queries.totals(as_of, item_filter),
+        pending=screen_queries.pending_adjustment_count(),
+        bucket_links={
+            bucket: url_for("ledger.index", as_of=as_of.isoformat(), bucket=bucket)
+            for bucket in rules.DUE_BUCKETS
+        },
+    )
 
 
 @bp.route("/home/sales")
 @roles_required(SALES)
 def sales_home():
-    return render_template("main/home.html", role=SALES)
+    """The sales user's own counterparties with their balances as of today."""
+    as_of = company_today()
+    page = screen_queries.counterparty_page(
+        as_of, visible_to=current_user.id, page=request.args.get("page", 1, type=int)
+    )
+    return render_template("parties/my_accounts.html", page=page, as_of=as_of)
 
 
 @bp.route("/home/supervisor")
