@@ -80,6 +80,12 @@ def problems(template: Catalog, locale: str) -> list[str]:
     return found
 
 
+def _translated(string) -> bool:
+    if isinstance(string, tuple | list):
+        return all(string)
+    return bool(string)
+
+
 def compile_catalogs() -> None:
     """Write the .mo files the app reads (they are build output, not committed)."""
     for locale in LOCALES:
@@ -107,8 +113,8 @@ def update():
         catalog.obsolete.clear()
         if locale == "en":
             for message in catalog:
-                if message.id and not message.string:
-                    message.string = message.id
+                if message.id and not _translated(message.string):
+                    message.string = message.id  # plurals: (singular, plural) as written
         save(catalog, locale)
         missing = problems(template, locale)
         click.echo(f"{locale}: {len(template)} strings, {len(missing)} to translate")
