@@ -68,6 +68,8 @@ def _register_blueprints(app: Flask) -> None:
     from recovery.admin.routes import bp as admin_bp
     from recovery.audit.routes import bp as audit_bp
     from recovery.auth.routes import bp as auth_bp
+    from recovery.imports.routes import bp as imports_bp
+    from recovery.jobs.routes import bp as jobs_bp
     from recovery.ledger.routes import bp as ledger_bp
     from recovery.main.routes import bp as main_bp
     from recovery.parties.routes import bp as parties_bp
@@ -80,6 +82,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp, url_prefix="/audit")
     app.register_blueprint(ledger_bp, url_prefix="/ledger")
     app.register_blueprint(parties_bp, url_prefix="/parties")
+    app.register_blueprint(imports_bp, url_prefix="/ledger")
+    app.register_blueprint(jobs_bp, url_prefix="/jobs")
 
 
 def _register_cli(app: Flask) -> None:
@@ -88,7 +92,9 @@ def _register_cli(app: Flask) -> None:
     from recovery.backup.cli import backup_cli
     from recovery.core.translations import translations_cli
     from recovery.demo.cli import demo_cli
+    from recovery.imports.cli import ledger_cli
     from recovery.reports.cli import report_cli
 
-    for group in (users_cli, audit_cli, backup_cli, demo_cli, translations_cli, report_cli):
+    groups = (users_cli, audit_cli, backup_cli, demo_cli, translations_cli, report_cli, ledger_cli)
+    for group in groups:
         app.cli.add_command(group)

@@ -1,0 +1,1 @@
+"""Import of the ledger from CSV / XLSX files, and export in the same format."""
