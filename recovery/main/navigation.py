@@ -23,6 +23,7 @@ ITEMS: tuple[NavItem, ...] = (
     NavItem(_l("Ledger"), "ledger.index"),
     NavItem(_l("Aging"), "ledger.aging"),
     NavItem(_l("Counterparties"), "parties.counterparties"),
+    NavItem(_l("Import"), "imports.upload"),
     NavItem(_l("Audit trail"), "audit.index"),
     NavItem(_l("Users"), "admin.users", group=_l("Administration")),
     NavItem(_l("Departments"), "admin.departments", group=_l("Administration")),
