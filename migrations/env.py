@@ -29,7 +29,7 @@ def run_migrations_offline():
 
 
 def render_item(type_, obj, autogen_context):
-    """Render our Money column type as the BIGINT it stores, so migrations import nothing of ours."""
+    """Render our Money type as the BIGINT it stores, so migrations import nothing of ours."""
     if type_ == "type" and type(obj).__name__ == "Money":
         return "sa.BigInteger()"
     return False
