@@ -1,4 +1,5 @@
-"""flask --app recovery demo load (issue #2, point 10)."""
+"""flask --app recovery demo load (issue #2, point 10). The demo ledger itself is tested in
+tests/test_demo_ledger.py; here it is loaded small (--scale) to keep these tests quick."""
 
 import sqlalchemy as sa
 
@@ -6,6 +7,8 @@ from recovery.auth.models import Department, User
 from recovery.demo.services import DEPARTMENTS, USERS, demo_password
 from recovery.extensions import db
 from tests.conftest import login
+
+SMALL = ["--scale", "0.02"]
 
 
 def _snapshot():
@@ -19,7 +22,7 @@ def _snapshot():
 
 
 def test_demo_load_is_deterministic_and_prints_logins(app, runner, migrated_database, tmp_path):
-    result = runner.invoke(args=["demo", "load"])
+    result = runner.invoke(args=["demo", "load", *SMALL])
     assert result.exit_code == 0, result.output
     for username, *_ in USERS:
         assert username in result.output and demo_password(username) in result.output
@@ -29,16 +32,16 @@ def test_demo_load_is_deterministic_and_prints_logins(app, runner, migrated_data
         assert {name for name, _ in DEPARTMENTS} <= names
         roles = {r for u in db.session.scalars(sa.select(User)) for r in u.role_names}
         assert roles == {"finance", "sales", "supervisor", "legal", "executive", "admin"}
-    again = runner.invoke(args=["demo", "load"])
+    again = runner.invoke(args=["demo", "load", *SMALL])
     assert again.exit_code == 0
     with app.app_context():
         assert _snapshot() == first  # loading twice adds nothing
-    skipped = runner.invoke(args=["demo", "load", "--if-empty"])
+    skipped = runner.invoke(args=["demo", "load", "--if-empty", *SMALL])
     assert "not loaded" in skipped.output
 
 
 def test_every_demo_login_works(app, runner):
-    runner.invoke(args=["demo", "load"])
+    runner.invoke(args=["demo", "load", *SMALL])
     for username, *_ in USERS:
         client = app.test_client()
         assert login(client, username, demo_password(username)).status_code == 302

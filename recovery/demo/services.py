@@ -65,3 +65,14 @@ def load_organisation() -> list[DemoLogin]:
             )
         logins.append(DemoLogin(username, demo_password(username), roles))
     return logins
+
+
+def extra_logins() -> list[DemoLogin]:
+    """The demo ledger's extra sales users (one or two per sales department), where present."""
+    from recovery.demo.ledger import EXTRA_SALES_USERS
+
+    return [
+        DemoLogin(username, demo_password(username), ("sales",))
+        for username, _name, _department in EXTRA_SALES_USERS
+        if auth.find_user(username) is not None
+    ]
