@@ -45,14 +45,23 @@ def _run(connection, compiled, names: list[str], processors, rows: list[dict], k
 
 
 def insert_many(connection, table: sa.Table, rows: list[dict]) -> None:
-    """INSERT ``rows`` (dicts with the same keys, in the same order) into ``table``."""
+    """INSERT ``rows`` (dicts with the same keys, in the same order) into ``table``.
+
+    PostgreSQL (psycopg): COPY, several times faster than row-by-row INSERTs."""
     if not rows:
         return
     names = list(rows[0])
+    uniform = all(list(row) == names for row in rows)
+    if uniform and (connection.dialect.name, connection.dialect.driver) == (
+        "postgresql",
+        "psycopg",
+    ):
+        _copy(connection, table, names, rows)
+        return
     compiled = table.insert().compile(
         dialect=connection.dialect, column_keys=names, for_executemany=True
     )
-    if "RETURNING" in compiled.string.upper() or any(list(row) != names for row in rows):
+    if "RETURNING" in compiled.string.upper() or not uniform:
         connection.execute(table.insert(), rows)
         return
     processors = _processors(connection.dialect, [table.c[name].type for name in names])
@@ -60,6 +69,22 @@ def insert_many(connection, table: sa.Table, rows: list[dict]) -> None:
         _run(connection, compiled, names, processors, rows, names)
     except LookupError:
         connection.execute(table.insert(), rows)
+
+
+def _copy(connection, table: sa.Table, names: list[str], rows: list[dict]) -> None:
+    dialect = connection.dialect
+    processors = _processors(dialect, [table.c[name].type for name in names])
+    pairs = list(zip(names, processors, strict=True))
+    preparer = dialect.identifier_preparer
+    columns = ", ".join(preparer.quote(name) for name in names)
+    statement = f"COPY {preparer.format_table(table)} ({columns}) FROM STDIN"
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row([process(row[n]) if process else row[n] for n, process in pairs])
+    finally:
+        cursor.close()
 
 
 def update_many(connection, table: sa.Table, key: str, rows: list[dict]) -> None:

@@ -250,8 +250,10 @@ _AMOUNT_CODES = {
 _FLOAT_SLACK = Decimal("0.000001")
 
 
-def _decimal_from_float(value: float, places: Decimal) -> Decimal | None:
-    exact = Decimal(repr(float(value)))
+# XLSX stores numbers as binary floats: a cell arrives as float and is turned into Decimal at
+# once, through its shortest repr, then checked for over-precision like typed text.
+def _decimal_from_float(value: float, places: Decimal) -> Decimal | None:  # float-ok
+    exact = Decimal(repr(float(value)))  # float-ok
     rounded = exact.quantize(places)
     if abs(exact - rounded) < _FLOAT_SLACK:
         return rounded
@@ -263,10 +265,10 @@ def parse_money(value) -> Decimal:
     if isinstance(value, bool):
         raise CellError("amount_not_number")
     if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
+        if value != value or value in (float("inf"), float("-inf")):  # float-ok: NaN, inf
             raise CellError("amount_not_number")
         rounded = _decimal_from_float(value, Decimal("0.01"))
-        value = rounded if rounded is not None else Decimal(repr(float(value)))
+        value = rounded if rounded is not None else Decimal(repr(float(value)))  # float-ok
     elif isinstance(value, datetime | date):
         raise CellError("amount_not_number")
     try:

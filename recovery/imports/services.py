@@ -57,6 +57,7 @@ KINDS = ("items", "receipts")
 MAX_STORED_ISSUES = 5000
 MAX_STORED_CHANGES = 2000
 CHUNK = 500  # keys per IN (...) lookup
+PG_CHUNK = 5000  # keys per = ANY(array) lookup
 WRITE_CHUNK = 2000  # rows per bulk INSERT
 
 PHASES = {
@@ -155,7 +156,7 @@ def import_file(kind: str, path: Path | str, *, dry_run: bool = False, progress=
     started = time.perf_counter()
     result = Result(kind=kind, dry_run=dry_run)
     try:
-        with _roomy_cache():
+        with _import_settings():
             _run(kind, Path(path), dry_run, progress, result)
     except FileRefused as refused:
         result.issues = [refused.issue]
@@ -170,10 +171,21 @@ SQLITE_IMPORT_CACHE_KB = 256 * 1024
 
 
 @contextlib.contextmanager
-def _roomy_cache():
-    """SQLite: a large page cache for the import's transaction, so that index pages are not
-    spilled and read back over and over (twice as fast on 100,000 rows); restored after."""
+def _import_settings():
+    """Database settings for the import's transaction.
+
+    SQLite: a large page cache, so that index pages are not spilled and read back over and
+    over (twice as fast on 100,000 rows); restored afterwards.
+    PostgreSQL: plans made for the actual keys of each lookup. psycopg prepares a statement
+    run five times, and the server's generic plan for ``code = ANY($1)`` scans the whole table
+    comparing every row with every key — seconds per lookup on 100,000 items instead of
+    milliseconds. SET LOCAL ends with the transaction.
+    """
     connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+        yield
+        return
     if connection.dialect.name != "sqlite":
         yield
         return
@@ -432,9 +444,15 @@ def _chunks(values: Iterable, size: int = CHUNK):
         yield values[start : start + size]
 
 
+def _lookup_size() -> int:
+    return PG_CHUNK if db.session.get_bind().dialect.name == "postgresql" else CHUNK
+
+
 def _fetch(make_query, keys) -> list:
+    """Rows for ``keys``, looked up a chunk at a time (larger chunks on PostgreSQL, where the
+    keys travel as one array parameter)."""
     rows = []
-    for chunk in _chunks(sorted(keys)):
+    for chunk in _chunks(sorted(keys), _lookup_size()):
         rows.extend(db.session.execute(make_query(chunk)).all())
     return rows
 
@@ -473,7 +491,7 @@ def _insert(
     for chunk in _chunks(rows, WRITE_CHUNK):
         bulk.insert_many(connection, table, chunk)
         found: dict = {}
-        for keys in _chunks([values[key] for values in chunk]):
+        for keys in _chunks([values[key] for values in chunk], _lookup_size()):
             found.update(
                 connection.execute(
                     sa.select(key_column, table.c.id).where(bulk.one_of(key_column, keys))

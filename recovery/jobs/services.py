@@ -151,7 +151,7 @@ def result_of(job: Job):
     return data
 
 
-def wait(job: Job | int, timeout: float = 60.0) -> bool:
+def wait(job: Job | int, timeout: float = 60.0) -> bool:  # float-ok: seconds
     """Block until the job is finished in this process (tests, command line); True if it is."""
     job_id = job.id if isinstance(job, Job) else job
     handle = _handles.get((id(current_app._get_current_object()), job_id))

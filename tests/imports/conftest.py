@@ -1,4 +1,4 @@
-"""Fixtures for import/export tests: files written on the fly, the blueprints registered."""
+"""Fixtures for import/export tests: files written on the fly, ledgers built or imported."""
 
 from __future__ import annotations
 
@@ -38,26 +38,6 @@ RECEIPT_HEADER = [
     "document_no",
     "reference",
 ]
-
-
-@pytest.fixture(autouse=True)
-def registered(app):
-    """Register the import/export and jobs blueprints and the ledger command group unless the
-    application factory already does (it will once they are wired in recovery/__init__.py)."""
-    from recovery.imports.cli import ledger_cli
-    from recovery.imports.routes import bp as imports_bp
-    from recovery.jobs.routes import bp as jobs_bp
-
-    if "imports" not in app.blueprints:
-        app.register_blueprint(imports_bp, url_prefix="/ledger")
-    if "jobs" not in app.blueprints:
-        app.register_blueprint(jobs_bp, url_prefix="/jobs")
-    group = app.cli.commands.get("ledger")
-    if group is None:
-        app.cli.add_command(ledger_cli)
-    elif "import" not in getattr(group, "commands", {}):
-        group.add_command(ledger_cli.commands["import"])
-    return app
 
 
 def item_row(**values) -> dict:
