@@ -108,7 +108,7 @@ class Scale:
     projects: int = 150
     years: int = 6  # of history before the anchor
 
-    def scaled(self, factor: float) -> Scale:
+    def scaled(self, factor: float) -> Scale:  # float-ok: a count multiplier, not money
         def n(value):
             return max(2, round(value * factor))
 
@@ -752,7 +752,9 @@ def ensure_sales_users(password_for) -> tuple[dict[str, list[int]], list[str]]:
 
 
 def load_ledger(
-    anchor: date | None = None, scale: float = 1.0, finance_username: str = "finance"
+    anchor: date | None = None,
+    scale: float = 1.0,  # float-ok: a count multiplier, not money
+    finance_username: str = "finance",
 ) -> Summary:
     """Fill an empty ledger with the demo data (nothing when the ledger holds anything).
 

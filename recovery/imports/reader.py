@@ -287,7 +287,7 @@ def parse_rate(value) -> Decimal | None:
     if isinstance(value, bool | datetime | date):
         raise CellError("rate_not_number")
     if isinstance(value, Percent):
-        value = Decimal(repr(float(value))) * 100
+        value = Decimal(repr(float(value))) * 100  # float-ok: an XLSX percent cell
     if isinstance(value, float):
         rounded = _decimal_from_float(value, RATE_PLACES)
         value = rounded if rounded is not None else Decimal(repr(value))
