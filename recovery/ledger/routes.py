@@ -370,30 +370,27 @@ def item(item_id: int):
     )
 
 
+def _lookup(field, find, message):
+    """The record a code field names (None when empty); an unknown code adds ``message``."""
+    if not field.data:
+        return None
+    found = find(field.data)
+    if found is None:
+        field.errors.append(message)
+    return found
+
+
 def _item_values(form: ItemForm) -> dict | None:
     """Plain values for services.create_item/update_item, or None with errors on the form."""
-    ok = True
-    counterparty = None
-    if form.counterparty_code.data:
-        counterparty = find_counterparty(form.counterparty_code.data)
-        if counterparty is None:
-            form.counterparty_code.errors.append(_("No counterparty has this code."))
-            ok = False
-    project = None
-    if form.project_code.data:
-        project = find_project(form.project_code.data)
-        if project is None:
-            form.project_code.errors.append(_("No project has this code."))
-            ok = False
-    contract = None
-    if form.contract_no.data:
-        contract = find_contract(form.contract_no.data)
-        if contract is None:
-            form.contract_no.errors.append(_("No contract has this number."))
-            ok = False
-        elif counterparty is not None and contract.counterparty_id != counterparty.id:
-            form.contract_no.errors.append(_("This contract is with another counterparty."))
-            ok = False
+    counterparty = _lookup(
+        form.counterparty_code, find_counterparty, _("No counterparty has this code.")
+    )
+    project = _lookup(form.project_code, find_project, _("No project has this code."))
+    contract = _lookup(form.contract_no, find_contract, _("No contract has this number."))
+    ok = not (form.counterparty_code.errors or form.project_code.errors or form.contract_no.errors)
+    if contract and counterparty and contract.counterparty_id != counterparty.id:
+        form.contract_no.errors.append(_("This contract is with another counterparty."))
+        ok = False
     if not ok or counterparty is None:
         return None
     if project is None and contract is not None:
@@ -471,13 +468,10 @@ def item_edit(item_id: int):
 
 
 def _receipt_values(form: ReceiptForm) -> dict | None:
-    ok = True
-    counterparty = None
-    if form.counterparty_code.data:
-        counterparty = find_counterparty(form.counterparty_code.data)
-        if counterparty is None:
-            form.counterparty_code.errors.append(_("No counterparty has this code."))
-            ok = False
+    counterparty = _lookup(
+        form.counterparty_code, find_counterparty, _("No counterparty has this code.")
+    )
+    ok = not form.counterparty_code.errors
     item_id = None
     if form.item_document_no.data:
         item_id = db.session.scalar(
