@@ -29,11 +29,14 @@ class Counterparty(db.Model):
     business_status: Mapped[str] = mapped_column(sa.String(10), default="normal")
     department_id: Mapped[int | None] = mapped_column(sa.ForeignKey("departments.id"), index=True)
     responsible_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    # The leader who also answers for large, long-aged or difficult debts (第十条).
+    leader_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     department: Mapped[Department | None] = relationship()
-    responsible: Mapped[User | None] = relationship()
+    responsible: Mapped[User | None] = relationship(foreign_keys=[responsible_id])
+    leader: Mapped[User | None] = relationship(foreign_keys=[leader_id])
     contacts: Mapped[list[Contact]] = relationship(
         back_populates="counterparty", order_by="Contact.id"
     )
