@@ -65,15 +65,19 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from recovery.activities.routes import bp as activities_bp
     from recovery.admin.routes import bp as admin_bp
     from recovery.audit.routes import bp as audit_bp
     from recovery.auth.routes import bp as auth_bp
+    from recovery.cases.routes import bp as cases_bp
     from recovery.imports.routes import bp as imports_bp
     from recovery.jobs.routes import bp as jobs_bp
     from recovery.ledger.routes import bp as ledger_bp
     from recovery.main.routes import bp as main_bp
     from recovery.parties.routes import bp as parties_bp
+    from recovery.responsibility.routes import bp as responsibility_bp
     from recovery.settings.routes import bp as settings_bp
+    from recovery.worklist.routes import bp as worklist_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -84,6 +88,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(parties_bp, url_prefix="/parties")
     app.register_blueprint(imports_bp, url_prefix="/ledger")
     app.register_blueprint(jobs_bp, url_prefix="/jobs")
+    app.register_blueprint(responsibility_bp, url_prefix="/responsibility")
+    app.register_blueprint(cases_bp, url_prefix="/cases")
+    app.register_blueprint(activities_bp, url_prefix="/activities")
+    app.register_blueprint(worklist_bp, url_prefix="/worklist")
 
 
 def _register_cli(app: Flask) -> None:
