@@ -61,9 +61,23 @@ def stored_state():
     return apps, items
 
 
+def _without_row_id(receipt_no: str) -> str:
+    """A completed strategy's receipt is numbered after the strategy's id (INK-12), which a
+    PostgreSQL test database wiped between loads does not restart: compare the prefix."""
+    prefix, _, rest = receipt_no.partition("-")
+    return prefix if prefix in ("INK", "OFS") and rest.isdigit() else receipt_no
+
+
 def documents_digest() -> str:
     """A digest of every document, to compare two loads."""
     digest = hashlib.sha256()
+    receipts = sorted(
+        (_without_row_id(no), amount, received_on, method)
+        for no, amount, received_on, method in db.session.execute(
+            sa.select(Receipt.receipt_no, Receipt.amount, Receipt.received_on, Receipt.method)
+        )
+    )
+    digest.update(repr(receipts).encode())
     for query in (
         sa.select(Counterparty.code, Counterparty.name, Counterparty.credit_code).order_by(
             Counterparty.code
@@ -71,9 +85,6 @@ def documents_digest() -> str:
         sa.select(
             Item.document_no, Item.amount, Item.recognized_on, Item.due_on, Item.open_amount
         ).order_by(Item.document_no),
-        sa.select(Receipt.receipt_no, Receipt.amount, Receipt.received_on, Receipt.method).order_by(
-            Receipt.receipt_no
-        ),
         sa.select(Adjustment.number, Adjustment.amount, Adjustment.status).order_by(
             Adjustment.number
         ),
@@ -139,9 +150,12 @@ def test_demo_ledger_looks_like_a_real_one(app, runner):
         assert any(c.overdue_rate is not None for c in contracts)
         assert any(c.overdue_rate is None for c in contracts)
 
-        # Bulk-written documents have their audit entries, in an intact chain.
+        # Bulk-written documents have their audit entries, in an intact chain (the recovery
+        # work's reassignments and hand-over add update entries of their own).
         audited = db.session.scalar(
-            sa.text("SELECT count(*) FROM audit_log WHERE table_name = 'items'")
+            sa.text(
+                "SELECT count(*) FROM audit_log WHERE table_name = 'items' AND action = 'insert'"
+            )
         )
         assert audited == len(items)
         assert verify_chain(db.session.connection()).ok

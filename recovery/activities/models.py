@@ -71,9 +71,7 @@ class Activity(db.Model):
     )
 
     __table_args__ = (
-        sa.CheckConstraint(
-            f"kind IN ({', '.join(repr(k) for k in ACTIVITY_KINDS)})", name="kind"
-        ),
+        sa.CheckConstraint(f"kind IN ({', '.join(repr(k) for k in ACTIVITY_KINDS)})", name="kind"),
         sa.CheckConstraint(
             "review_status IN ('not_required', 'pending', 'approved', 'returned')",
             name="review_status",
@@ -133,6 +131,8 @@ class Promise(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Withdrawn by mistake-correction only (audited); never deleted.
     cancelled: Mapped[bool] = mapped_column(default=False)
+    # Why it was withdrawn (required when cancelling); who and when are in the audit trail.
+    cancel_reason: Mapped[str | None] = mapped_column(sa.String(500))
 
     counterparty: Mapped[Counterparty] = relationship()
     case: Mapped[RecoveryCase | None] = relationship()

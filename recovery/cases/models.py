@@ -61,6 +61,10 @@ class RecoveryCase(db.Model):
     first_action_at: Mapped[datetime | None]
     # Phone collection handed the case to a field visit at this moment (visit clock starts).
     visit_requested_at: Mapped[datetime | None]
+    # Referred to legal for litigation (第二十条): when, by whom, and the note sent with it.
+    referred_at: Mapped[datetime | None]
+    referred_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    referral_note: Mapped[str | None] = mapped_column(sa.String(500))
     closed_at: Mapped[datetime | None]
     closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     closing_note: Mapped[str | None] = mapped_column(sa.String(500))
@@ -73,11 +77,10 @@ class RecoveryCase(db.Model):
     opened_by: Mapped[User | None] = relationship(foreign_keys=[opened_by_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     assigned_by: Mapped[User | None] = relationship(foreign_keys=[assigned_by_id])
+    referred_by: Mapped[User | None] = relationship(foreign_keys=[referred_by_id])
     closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id])
     updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
-    strategies: Mapped[list[Strategy]] = relationship(
-        back_populates="case", order_by="Strategy.id"
-    )
+    strategies: Mapped[list[Strategy]] = relationship(back_populates="case", order_by="Strategy.id")
 
     __mapper_args__ = {"version_id_col": version}
 

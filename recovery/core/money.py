@@ -75,6 +75,14 @@ def parse_amount(text, *, allow_zero: bool = False, allow_negative: bool = False
     return raw.quantize(FEN)
 
 
+def display_amount(value) -> str:
+    """1234567.5 → "1,234,567.50": two decimals, thousands separators, for screens and
+    messages. Exact (Decimal)."""
+    if value is None or value == "":
+        return ""
+    return f"{Decimal(value):,.2f}"
+
+
 def format_amount(amount: Decimal | None) -> str:
     """Plain decimal with two places, as reports and exports write it: 1234.50"""
     if amount is None:

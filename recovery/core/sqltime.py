@@ -5,17 +5,32 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 
-class days_between(ColumnElement):  # noqa: N801 - reads like the SQL function it stands for
-    """Whole days from ``earlier`` to ``later`` (later − earlier), as an integer."""
+class days_between(FunctionElement):  # noqa: N801 - reads like the SQL function it stands for
+    """Whole days from ``earlier`` to ``later`` (later − earlier), as an integer.
+
+    A FunctionElement, so that statements using it take part in SQLAlchemy's compiled cache
+    (its state is its two arguments)."""
 
     type = sa.Integer()
     inherit_cache = True
+    name = "days_between"
 
     def __init__(self, later, earlier):
-        self.later = sa.literal(later) if not isinstance(later, ColumnElement) else later
-        self.earlier = sa.literal(earlier) if not isinstance(earlier, ColumnElement) else earlier
+        super().__init__(
+            sa.literal(later) if not isinstance(later, ColumnElement) else later,
+            sa.literal(earlier) if not isinstance(earlier, ColumnElement) else earlier,
+        )
+
+    @property
+    def later(self):
+        return self.clauses.clauses[0]
+
+    @property
+    def earlier(self):
+        return self.clauses.clauses[1]
 
 
 @compiles(days_between)
@@ -31,4 +46,43 @@ def _days_between_postgresql(element, compiler, **kw):
     return (
         f"(CAST({compiler.process(element.later, **kw)} AS DATE) - "
         f"CAST({compiler.process(element.earlier, **kw)} AS DATE))"
+    )
+
+
+class day_end_utc(FunctionElement):  # noqa: N801 - reads like the SQL function it stands for
+    """The first moment after a date column's day (its 24:00) in a zone ``utc_offset_seconds``
+    ahead of UTC, as a naive UTC timestamp: ``day + 1 day − offset``. A fixed offset, so only
+    for zones without daylight-saving time (China's). Compare stored naive-UTC moments with
+    it: ``effective_at < day_end_utc(received_on, 8 * 3600)`` is "on or before that day"."""
+
+    type = sa.DateTime()
+    inherit_cache = True
+    name = "day_end_utc"
+
+    def __init__(self, day, utc_offset_seconds: int):
+        # The offset as literal SQL text: part of the statement (and its cache key), not a bind.
+        seconds = 86400 - int(utc_offset_seconds)
+        super().__init__(day, sa.literal_column(str(seconds)))
+
+    @property
+    def day(self):
+        return self.clauses.clauses[0]
+
+    @property
+    def seconds(self) -> int:
+        return int(self.clauses.clauses[1].name)
+
+
+@compiles(day_end_utc)
+def _day_end_utc_sqlite(element, compiler, **kw):
+    # Stored as text; datetime() gives 'YYYY-MM-DD HH:MM:SS', which sorts correctly against
+    # the stored 'YYYY-MM-DD HH:MM:SS.ffffff' moments.
+    return f"datetime({compiler.process(element.day, **kw)}, '{element.seconds:+d} seconds')"
+
+
+@compiles(day_end_utc, "postgresql")
+def _day_end_utc_postgresql(element, compiler, **kw):
+    return (
+        f"(CAST({compiler.process(element.day, **kw)} AS TIMESTAMP) "
+        f"+ INTERVAL '{element.seconds} seconds')"
     )

@@ -28,6 +28,13 @@ with the ledger's own allocation rule and stored as services.reallocate would st
 (derived rows, not audited, as always).
 
 \b
+Recovery work (skipped when any recovery case exists): two collectors of 清欠小组, cases in
+every state and outcome, strategies at every step of their approval chains, activities of
+every kind, promises kept, broken and open, disputes, service-level breaches for the
+supervisor's team worklist, and a completed hand-over — through the services, dated in
+working days back from the same day.
+
+\b
 --from ar-late-payments loads the public data set of 2,466 real invoices instead of the
 generated ledger (see docs/real-data.md): each customer a counterparty, each invoice an
 item, each settlement a receipt naming its invoice. Loading it twice adds nothing.
@@ -90,16 +97,20 @@ def load(if_empty, source, path, scale, anchor):
 
 def _load_generated(anchor, scale) -> str:
     from recovery.demo.ledger import load_ledger
+    from recovery.demo.recovery import load_recovery
 
     summary = load_ledger(anchor=anchor, scale=scale)
     if summary.skipped:
-        return f"Demo ledger not loaded: {summary.skipped}."
-    return (
-        f"Demo ledger: {summary.counterparties} counterparties, {summary.projects} projects, "
-        f"{summary.contracts} contracts, {summary.items} items, {summary.receipts} receipts, "
-        f"{summary.applications} applications, {summary.adjustments} credit notes and "
-        "write-offs."
-    )
+        report = f"Demo ledger not loaded: {summary.skipped}."
+    else:
+        report = (
+            f"Demo ledger: {summary.counterparties} counterparties, {summary.projects} "
+            f"projects, {summary.contracts} contracts, {summary.items} items, "
+            f"{summary.receipts} receipts, {summary.applications} applications, "
+            f"{summary.adjustments} credit notes and write-offs."
+        )
+    recovery = load_recovery(anchor or date.today())
+    return f"{report}\n{recovery.describe()}"
 
 
 def _load_ar_late_payments(path) -> str:

@@ -68,11 +68,15 @@ def load_organisation() -> list[DemoLogin]:
 
 
 def extra_logins() -> list[DemoLogin]:
-    """The demo ledger's extra sales users (one or two per sales department), where present."""
+    """The demo ledger's extra sales users (one or two per sales department) and the
+    collectors of the collection team, where present."""
     from recovery.demo.ledger import EXTRA_SALES_USERS
+    from recovery.demo.recovery import COLLECTORS
 
+    usernames = [username for username, _name, _department in EXTRA_SALES_USERS]
+    usernames += [username for username, _name in COLLECTORS]
     return [
         DemoLogin(username, demo_password(username), ("sales",))
-        for username, _name, _department in EXTRA_SALES_USERS
+        for username in usernames
         if auth.find_user(username) is not None
     ]

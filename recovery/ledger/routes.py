@@ -27,8 +27,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from recovery.activities.disputes import disputed_by
 from recovery.auth.models import Department, User
 from recovery.core.forms import choices
+from recovery.core.money import display_amount
 from recovery.core.pagination import Page
 from recovery.core.permissions import (
     EXECUTIVE,
@@ -97,11 +99,7 @@ RATE_SOURCES = {
 # Template helpers (app-wide: the parties and home pages use them too)
 
 
-def money(value) -> str:
-    """1234567.5 → "1,234,567.50": two decimals, thousands separators. Exact (Decimal)."""
-    if value is None or value == "":
-        return ""
-    return f"{Decimal(value):,.2f}"
+money = display_amount  # the template filter's name
 
 
 def ledger_labels() -> dict:
@@ -327,6 +325,8 @@ def aging():
     )
     buckets = rules.DUE_BUCKETS if basis == "due" else rules.AGE_BUCKETS
     shown = ("outstanding", *buckets, *(("overdue",) if basis == "due" else ()))
+    # "Of which disputed": on screen only, the aging report and exports keep their columns.
+    disputed = disputed_by(as_of, by, item_filter)
     return render_template(
         "ledger/aging.html",
         page=page,
@@ -339,6 +339,8 @@ def aging():
         columns=shown,
         drill_args=drill_args,
         scoped=item_filter is not None,
+        disputed=disputed,
+        disputed_total=sum(disputed.values(), Decimal("0.00")),
     )
 
 

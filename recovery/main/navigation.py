@@ -14,15 +14,30 @@ class NavItem:
     group: object | None = None  # items sharing a group render as one dropdown
 
 
+RECOVERY = _l("Recovery")
+REPORTS = _l("Reports")
+
+# Items whose endpoint is not registered (a part not installed yet) are simply not shown:
+# items_for asks can(), which refuses an endpoint it does not know.
 ITEMS: tuple[NavItem, ...] = (
     NavItem(_l("Overview"), "main.finance_home"),
+    NavItem(_l("My worklist"), "worklist.index"),
+    NavItem(_l("Team worklist"), "worklist.team"),
     NavItem(_l("My accounts"), "main.sales_home"),
-    NavItem(_l("Team"), "main.supervisor_home"),
     NavItem(_l("Referrals"), "main.legal_home"),
     NavItem(_l("Dashboard"), "main.executive_home"),
     NavItem(_l("Ledger"), "ledger.index"),
     NavItem(_l("Aging"), "ledger.aging"),
     NavItem(_l("Counterparties"), "parties.counterparties"),
+    NavItem(_l("Cases"), "cases.index", group=RECOVERY),
+    NavItem(_l("Approvals"), "cases.approvals", group=RECOVERY),
+    NavItem(_l("Case proposals"), "cases.proposals", group=RECOVERY),
+    NavItem(_l("Visit reviews"), "activities.reviews", group=RECOVERY),
+    NavItem(_l("Promises"), "activities.promises", group=RECOVERY),
+    NavItem(_l("Disputes"), "activities.disputes", group=RECOVERY),
+    NavItem(_l("Hand-overs"), "responsibility.handovers", group=RECOVERY),
+    NavItem(_l("Weekly report"), "worklist.weekly", group=REPORTS),
+    NavItem(_l("Monthly report"), "worklist.monthly", group=REPORTS),
     NavItem(_l("Import"), "imports.upload"),
     NavItem(_l("Audit trail"), "audit.index"),
     NavItem(_l("Users"), "admin.users", group=_l("Administration")),

@@ -1,5 +1,5 @@
-"""Home pages per role: finance sees the ledger's summary, sales their own accounts; later
-issues fill the others with worklists and dashboards."""
+"""Home pages per role: finance sees the ledger's summary; sales people and supervisors start
+on their worklist (我的待办) and the team's; later issues fill the others with dashboards."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ install_template_helpers(bp)
 # The page each role starts on, in the order a multi-role user is sent to them.
 HOME_ENDPOINTS = (
     (EXECUTIVE, "main.executive_home"),
-    (SUPERVISOR, "main.supervisor_home"),
-    (SALES, "main.sales_home"),
+    (SUPERVISOR, "worklist.team"),
+    (SALES, "worklist.index"),
     (FINANCE, "main.finance_home"),
     (LEGAL, "main.legal_home"),
     (ADMIN, "admin.users"),
@@ -72,7 +72,8 @@ def finance_home():
 @bp.route("/home/sales")
 @roles_required(SALES)
 def sales_home():
-    """The sales user's own counterparties with their balances as of today."""
+    """The sales user's own counterparties with their balances as of today ("My accounts";
+    the home page is the worklist)."""
     as_of = company_today()
     page = screen_queries.counterparty_page(
         as_of, visible_to=current_user.id, page=request.args.get("page", 1, type=int)
@@ -83,7 +84,8 @@ def sales_home():
 @bp.route("/home/supervisor")
 @roles_required(SUPERVISOR)
 def supervisor_home():
-    return render_template("main/home.html", role=SUPERVISOR)
+    """The supervisor's home is the team worklist (kept for old bookmarks)."""
+    return redirect(url_for("worklist.team"))
 
 
 @bp.route("/home/legal")

@@ -86,7 +86,13 @@ def counterparties():
 def counterparty(counterparty_id: int):
     counterparty = get_visible_counterparty(counterparty_id)
     as_of, bad_as_of = as_of_from(request.args)
-    statement = build_statement(counterparty.id, as_of)
+    statement = build_statement(
+        counterparty.id,
+        as_of,
+        page=request.args.get("page", 1, type=int),
+        receipts_page=request.args.get("receipts_page", 1, type=int),
+        open_only=request.args.get("items") == "open",
+    )
     contracts = db.session.scalars(
         sa.select(Contract)
         .where(Contract.counterparty_id == counterparty.id)

@@ -33,6 +33,7 @@ class Handover(db.Model):
     completed_at: Mapped[datetime | None]
     counterparties_moved: Mapped[int] = mapped_column(default=0)
     items_moved: Mapped[int] = mapped_column(default=0)
+    cases_moved: Mapped[int] = mapped_column(default=0)
 
     from_user: Mapped[User] = relationship(foreign_keys=[from_user_id])
     to_user: Mapped[User] = relationship(foreign_keys=[to_user_id])
@@ -97,3 +98,13 @@ class ResponsibilityChange(db.Model):
             name="kind",
         ),
     )
+
+
+def _install_listeners() -> None:
+    # Imported here: the listener module needs the models above.
+    from recovery.responsibility import listeners
+
+    listeners.install()
+
+
+_install_listeners()

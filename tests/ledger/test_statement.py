@@ -9,13 +9,25 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
+from recovery.core.money import to_fen
 from recovery.extensions import db
 from recovery.ledger import queries, rules, statement
 from recovery.ledger import services as ledger
 from recovery.ledger.models import Adjustment
 from recovery.parties import services as parties
 from recovery.settings.services import update_settings
+from tests.ledger.conftest import LedgerBuilder
+from tests.ledger.test_properties import (
+    LEDGER_SETTINGS,
+    RuleModel,
+    as_of_dates,
+    enter_ledger,
+    ledgers,
+    rolled_back,
+)
 
 D = date
 TERMS = statement.InterestTerms(Decimal("4.65"), 365)
@@ -287,3 +299,200 @@ def test_pending_and_rejected_adjustments_do_not_count(build):
     assert s.outstanding == Decimal("1000.00")
     assert s.credited == 0
     assert db.session.get(Adjustment, pending.id).status == "proposed"
+
+
+# ---------------------------------------------------------------------------------------------
+# The statement reads stored applications and sums in SQL; a replay of allocation by the pure
+# rules (rules.allocate on the counterparty's documents, then rules.outstanding, the buckets,
+# rules.overdue_interest) must give every figure, line and total of every page.
+
+DEFAULT_RATES = (Decimal("4.65"), Decimal("0"), Decimal("18.25"), Decimal("4.6512345"))
+
+
+def replayed(model, cp: int, as_of, terms: statement.InterestTerms):
+    """(totals, {document_no: line figures}, {receipt_no: applied}) of one counterparty as of
+    a date, from the documents alone."""
+    from recovery.core.money import from_fen
+
+    spec = model.entered.spec
+    totals = dict.fromkeys(
+        ("amount", "applied", "credited", "outstanding", "overdue", "interest", "received"), 0
+    )
+    due = dict.fromkeys(rules.DUE_BUCKETS, 0)
+    age = dict.fromkeys(rules.AGE_BUCKETS, 0)
+    lines = {}
+    for item_id, s in model.items.items():
+        if s.cp != cp or s.recognized_on > as_of:
+            continue
+        applied = sum(
+            a.amount for a in model.applied if a.item_id == item_id and a.applied_on <= as_of
+        )
+        credited = sum(fen for day, fen in model.credits[item_id] if day <= as_of)
+        outstanding = model.outstanding(item_id, as_of)
+        assert outstanding == s.amount - applied - credited
+        contract = spec.contracts[cp] if s.contract else None
+        if s.rate is not None:
+            rate, basis = s.rate, "annual"
+        elif contract is not None and contract[0] is not None:
+            rate, basis = contract
+        else:
+            rate, basis = terms.default_rate, "annual"
+        interest = rules.overdue_interest(
+            s.amount, model.reductions[item_id], s.due_on, as_of, rate, basis, terms.day_count
+        )
+        lines[s.no] = (
+            from_fen(applied),
+            from_fen(credited),
+            from_fen(outstanding),
+            rules.days_past_due(s.due_on, as_of) if outstanding > 0 else 0,
+            rules.due_bucket(s.due_on, as_of),
+            rules.age_bucket(s.recognized_on, as_of),
+            interest,
+            Decimal(rate),
+            basis,
+        )
+        totals["amount"] += s.amount
+        totals["applied"] += applied
+        totals["credited"] += credited
+        totals["outstanding"] += outstanding
+        if s.due_on < as_of:
+            totals["overdue"] += outstanding
+        totals["interest"] += to_fen(interest)
+        due[rules.due_bucket(s.due_on, as_of)] += outstanding
+        age[rules.age_bucket(s.recognized_on, as_of)] += outstanding
+    receipts = {}
+    for receipt_id, s in model.receipts.items():
+        if s.cp == cp and s.received_on <= as_of:
+            totals["received"] += s.amount
+            receipts[s.no] = from_fen(
+                sum(
+                    a.amount
+                    for a in model.applied
+                    if a.receipt_id == receipt_id and a.applied_on <= as_of
+                )
+            )
+    figures = {name: from_fen(fen) for name, fen in totals.items()}
+    figures["unapplied_credit"] = from_fen(model.unapplied_credit(as_of).get(cp, 0))
+    figures["due_aging"] = {b: from_fen(fen) for b, fen in due.items()}
+    figures["age_aging"] = {b: from_fen(fen) for b, fen in age.items()}
+    return figures, lines, receipts
+
+
+def every_page(cp_id, as_of, terms, per_page, open_only=False):
+    """The statement's first page, and every item line and receipt over all its pages."""
+    first = statement.build_statement(cp_id, as_of, terms, per_page=per_page, open_only=open_only)
+    lines, receipts = list(first.items), list(first.receipts)
+    for number in range(2, first.item_pages.pages + 1):
+        page = statement.build_statement(
+            cp_id, as_of, terms, page=number, per_page=per_page, open_only=open_only
+        )
+        lines += page.items
+    for number in range(2, first.receipt_pages.pages + 1):
+        page = statement.build_statement(
+            cp_id, as_of, terms, receipts_page=number, per_page=per_page
+        )
+        receipts += page.receipts
+    return first, lines, receipts
+
+
+@LEDGER_SETTINGS
+@given(
+    spec=ledgers(max_items=6, max_receipts=6),
+    data=st.data(),
+    per_page=st.sampled_from((1, 2, 200)),
+    default_rate=st.sampled_from(DEFAULT_RATES),
+    day_count=st.sampled_from((365, 360)),
+)
+def test_the_statement_equals_a_replay_by_the_pure_rules(
+    app, spec, data, per_page, default_rate, day_count
+):
+    terms = statement.InterestTerms(default_rate, day_count)
+    with rolled_back(app):
+        model = RuleModel(enter_ledger(spec))
+        for as_of in data.draw(as_of_dates(spec)):
+            for cp, cp_id in enumerate(model.entered.cp_ids):
+                figures, lines, receipts = replayed(model, cp, as_of, terms)
+                first, shown, shown_receipts = every_page(cp_id, as_of, terms, per_page)
+                for name, value in figures.items():
+                    assert getattr(first, name) == value, (name, as_of)
+                assert first.item_count == len(lines) and first.receipt_count == len(receipts)
+                assert [line.document_no for line in shown] == [
+                    s.no
+                    for s in sorted(
+                        (
+                            s
+                            for s in model.items.values()
+                            if s.cp == cp and s.recognized_on <= as_of
+                        ),
+                        key=lambda s: (s.due_on, s.recognized_on, s.no),
+                    )
+                ]
+                for line in shown:
+                    assert (
+                        line.applied,
+                        line.credited,
+                        line.outstanding,
+                        line.days_overdue,
+                        line.due_bucket,
+                        line.age_bucket,
+                        line.interest,
+                        line.rate,
+                        line.rate_basis,
+                    ) == lines[line.document_no], (line.document_no, as_of)
+                    assert sum((a.amount for a in line.applications), Decimal(0)) == line.applied
+                    assert sum((a.amount for a in line.adjustments), Decimal(0)) == line.credited
+                assert {r.receipt_no: r.applied for r in shown_receipts} == receipts
+                # Open items only: the same lines less the settled ones, the same totals.
+                open_first, open_lines, _ = every_page(cp_id, as_of, terms, per_page, True)
+                assert [line.document_no for line in open_lines] == [
+                    line.document_no for line in shown if line.outstanding
+                ]
+                assert open_first.open_item_count == len(open_lines)
+                assert open_first.outstanding == first.outstanding
+
+
+def test_an_exact_half_fen_of_interest_is_rounded_as_the_rules_round_it(build):
+    """0.0099 % a year on 18,250.00 overdue 100 days is exactly 0.495 yuan; the rules divide
+    in 28-digit decimals and get a hair below the half, so 0.49 — the statement's total (in
+    SQL) and the line (by the rules) both say 0.49."""
+    acme = build.counterparty("HALF")
+    build.item(acme, "18250.00", D(2025, 1, 1), D(2025, 1, 1), "H1", overdue_rate=Decimal("0.0099"))
+    build.item(acme, "100.00", D(2025, 1, 1), D(2025, 1, 1), "H2", overdue_rate=Decimal("12"))
+    db.session.commit()
+    as_of = D(2025, 4, 11)  # 100 days after the due date
+    expected = rules.overdue_interest(
+        1_825_000, [], D(2025, 1, 1), as_of, Decimal("0.0099"), "annual", 365
+    )
+    assert expected == Decimal("0.49")
+    s = statement.build_statement(acme.id, as_of, TERMS)
+    lines = by_no(s.items)
+    assert lines["H1"].interest == Decimal("0.49")
+    assert s.interest == lines["H1"].interest + lines["H2"].interest
+
+
+def test_a_long_statement_comes_in_pages_with_totals_over_all_of_them(
+    app, client, login_as, monkeypatch
+):
+    with app.app_context():
+        builder = LedgerBuilder()
+        acme = builder.counterparty("PAGED")
+        for n in range(5):
+            builder.item(acme, f"{100 + n}.00", D(2025, 1, 1 + n), D(2025, 2, 1 + n), f"P{n}")
+        for n in range(3):
+            builder.receipt(acme, "50.00", D(2025, 3, 1 + n), f"Q{n}")
+        db.session.commit()
+        acme_id = acme.id
+    monkeypatch.setattr(statement, "PER_PAGE", 2)
+    login_as("finance")
+    page = client.get(f"/parties/counterparties/{acme_id}?as_of=2025-06-30&page=2&receipts_page=2")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert 'data-document="P2"' in html and 'data-document="P3"' in html
+    assert 'data-document="P0"' not in html and 'data-document="P4"' not in html
+    assert 'data-receipt="Q2"' in html and 'data-receipt="Q0"' not in html
+    assert 'data-testid="items-pager"' in html and 'data-testid="receipts-pager"' in html
+    # The totals are over every item and receipt, not the page's.
+    assert 'data-testid="total-amount">510.00' in html
+    assert 'data-testid="total-received">150.00' in html
+    # The pager keeps the other list's page and the date.
+    assert "receipts_page=2" in html and "page=3" in html

@@ -1,0 +1,560 @@
+"""The worklist (我的待办): a person's accounts ranked by what needs doing, in SQL.
+
+An account is a counterparty the person is the first-responsible person for, or whose open
+recovery case is assigned to them. A line is shown when the account has something overdue,
+an open case, or something needing attention. The ranking (documented in
+docs/recovery-work.md):
+
+1. the number of attention signs, most first — each counts once:
+   - a service-level breach still open on the account's case (recovery/worklist/service_levels),
+   - a broken promise not followed up (no activity logged for the counterparty on a day after
+     the promise's due date),
+   - a next step due today or earlier (the next step of the counterparty's latest activity),
+   - limitation approaching (approximate: an open overdue item whose due date plus three years
+     falls within the longest ``limitation.warning_days`` from today, or has passed —
+     interruptions are not counted, so it warns early rather than late; issue 5 brings the
+     full rule),
+   - a strategy of the account waiting for the person's approval;
+2. then the overdue amount × days past due (yuan-days, summed over the overdue items): a large
+   debt that is long overdue before a small or recent one;
+3. then the overdue amount, then the counterparty code.
+
+Everything but the breaches is computed in the database; the breaches need the official
+calendar, so they are found first (few rows) and passed in as a set of counterparty ids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from recovery.activities.models import Activity, Dispute
+from recovery.auth.models import Department, User
+from recovery.cases.models import ExtensionRequest, RecoveryCase, Strategy
+from recovery.core.money import from_fen
+from recovery.core.pagination import PER_PAGE, Page
+from recovery.core.sqltime import days_between
+from recovery.extensions import db
+from recovery.ledger import queries as ledger_queries
+from recovery.parties.models import Counterparty
+from recovery.settings.services import get_setting
+from recovery.worklist.service_levels import Breach, Levels, find_breaches
+
+LIMITATION_YEARS = 3
+
+cp_t = Counterparty.__table__
+case_t = RecoveryCase.__table__
+activity_t = Activity.__table__
+users_t = User.__table__
+
+
+# ---------------------------------------------------------------------------------------------
+# Whose accounts
+
+
+def department_subtree(department_id: int | None) -> list[int]:
+    """The department and every department below it (the organisation tree is small)."""
+    if department_id is None:
+        return []
+    children: dict[int | None, list[int]] = {}
+    for dept_id, parent_id in db.session.execute(sa.select(Department.id, Department.parent_id)):
+        children.setdefault(parent_id, []).append(dept_id)
+    found, pending = [], [department_id]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        pending.extend(children.get(current, ()))
+    return found
+
+
+def team_user_ids(user) -> list[int]:
+    """A supervisor's team: the active users of their department and its sub-departments
+    (themself included); nobody else when they have no department."""
+    departments = department_subtree(user.department_id)
+    if not departments:
+        return [user.id]
+    ids = db.session.scalars(
+        sa.select(User.id).where(User.department_id.in_(departments), User.active.is_(True))
+    ).all()
+    return sorted(set(ids) | {user.id})
+
+
+def account_ids(owner_ids):
+    """A SELECT of the counterparties the owners answer for: responsible for, or assigned
+    the open case of."""
+    return sa.union(
+        sa.select(cp_t.c.id.label("id")).where(cp_t.c.responsible_id.in_(owner_ids)),
+        sa.select(case_t.c.counterparty_id).where(
+            case_t.c.assignee_id.in_(owner_ids), case_t.c.status != "closed"
+        ),
+    )
+
+
+def account_case_ids(owner_ids, *, departments=None, unassigned: bool = False):
+    """A SELECT of the cases on the owners' accounts; for a team also the cases of its
+    departments' counterparties and, with ``unassigned``, every case nobody is assigned
+    (assigning is a supervisor's job, so every supervisor sees that pool)."""
+    condition = sa.or_(
+        case_t.c.assignee_id.in_(owner_ids),
+        case_t.c.counterparty_id.in_(
+            sa.select(cp_t.c.id).where(cp_t.c.responsible_id.in_(owner_ids))
+        ),
+    )
+    if departments:
+        condition = sa.or_(
+            condition,
+            case_t.c.counterparty_id.in_(
+                sa.select(cp_t.c.id).where(cp_t.c.department_id.in_(departments))
+            ),
+        )
+    if unassigned:
+        condition = sa.or_(condition, case_t.c.assignee_id.is_(None))
+    return sa.select(case_t.c.id).where(condition)
+
+
+def user_names(ids) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(
+        db.session.execute(
+            sa.select(users_t.c.id, users_t.c.display_name).where(users_t.c.id.in_(list(ids)))
+        ).all()
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The lines
+
+
+def years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def limitation_cutoff(as_of: date) -> date:
+    """Items due on or before this day are flagged: due + 3 years ≤ as_of + longest warning."""
+    warning = max(get_setting("limitation.warning_days") or [0])
+    return years_before(as_of + timedelta(days=warning), LIMITATION_YEARS)
+
+
+def approximate_limitation_end(due_on: date) -> date:
+    try:
+        return due_on.replace(year=due_on.year + LIMITATION_YEARS)
+    except ValueError:  # 29 February: the month's last day
+        return due_on.replace(year=due_on.year + LIMITATION_YEARS, day=28)
+
+
+@dataclass
+class WorkLine:
+    counterparty_id: int
+    code: str
+    name: str
+    responsible_id: int | None
+    responsible: str | None
+    case_id: int | None
+    case_number: str | None
+    case_status: str | None
+    assignee: str | None
+    overdue: Decimal
+    days_overdue: int
+    exposure: Decimal  # overdue yuan × days
+    broken_promises: int
+    next_step: str | None
+    next_step_on: date | None
+    oldest_due_on: date | None
+    limitation_flag: bool
+    approvals: int
+    attention: int
+    breaches: list[Breach] = field(default_factory=list)
+
+    @property
+    def limitation_on(self) -> date | None:
+        if not self.limitation_flag or self.oldest_due_on is None:
+            return None
+        return approximate_limitation_end(self.oldest_due_on)
+
+
+def _approval_counts(approver):
+    """A subquery (counterparty_id, approvals) of strategies waiting for ``approver``."""
+    try:
+        from recovery.cases.services import pending_approvals_for
+    except ImportError:  # the approvals part of the cases module is not installed
+        return None
+    waiting = pending_approvals_for(approver).subquery("waiting")
+    return (
+        sa.select(case_t.c.counterparty_id, sa.func.count().label("approvals"))
+        .select_from(waiting)
+        .join(case_t, case_t.c.id == waiting.c.case_id)
+        .group_by(case_t.c.counterparty_id)
+        .subquery("approvals")
+    )
+
+
+def lines_query(owner_ids, as_of: date, *, breach_counterparties=(), approver=None):
+    """The SELECT of the worklist lines of ``owner_ids``' accounts, ranked."""
+    from recovery.activities.promises import promise_status_rows
+
+    accounts = account_ids(owner_ids).subquery("accounts")
+    in_accounts = sa.select(accounts.c.id)
+
+    # Overdue items: amount, amount × days, the oldest due date.
+    b = ledger_queries.outstanding_items(as_of)
+    overdue = sa.and_(b.c.due_on < as_of, b.c.outstanding_fen > 0)
+    days = days_between(as_of, b.c.due_on)
+    debts = (
+        sa.select(
+            b.c.counterparty_id,
+            sa.func.sum(b.c.outstanding_fen).label("overdue_fen"),
+            sa.func.sum(b.c.outstanding_fen * days).label("fen_days"),
+            sa.func.max(days).label("days_overdue"),
+            sa.func.min(b.c.due_on).label("oldest_due_on"),
+        )
+        .where(overdue, b.c.counterparty_id.in_(in_accounts))
+        .group_by(b.c.counterparty_id)
+        .subquery("debts")
+    )
+
+    # Broken promises nobody has acted on since they fell due.
+    promises = promise_status_rows(as_of, counterparty_ids=in_accounts).subquery("promises")
+    followed_up = (
+        sa.select(activity_t.c.id)
+        .where(
+            activity_t.c.counterparty_id == promises.c.counterparty_id,
+            days_between(activity_t.c.occurred_at, promises.c.due_on) >= 1,
+        )
+        .exists()
+    )
+    broken = (
+        sa.select(promises.c.counterparty_id, sa.func.count().label("broken"))
+        .where(promises.c.status == "broken", ~followed_up)
+        .group_by(promises.c.counterparty_id)
+        .subquery("broken")
+    )
+
+    # The next step of each counterparty's latest activity, when it is due.
+    later = activity_t.alias("later")
+    latest = ~(
+        sa.select(later.c.id)
+        .where(
+            later.c.counterparty_id == activity_t.c.counterparty_id,
+            sa.or_(
+                later.c.occurred_at > activity_t.c.occurred_at,
+                sa.and_(
+                    later.c.occurred_at == activity_t.c.occurred_at, later.c.id > activity_t.c.id
+                ),
+            ),
+        )
+        .exists()
+    )
+    steps = (
+        sa.select(
+            activity_t.c.counterparty_id,
+            sa.func.min(activity_t.c.next_step_on).label("next_step_on"),
+            sa.func.max(activity_t.c.next_step).label("next_step"),
+        )
+        .where(
+            activity_t.c.counterparty_id.in_(in_accounts),
+            activity_t.c.next_step_on <= as_of,
+            latest,
+        )
+        .group_by(activity_t.c.counterparty_id)
+        .subquery("steps")
+    )
+
+    open_case = sa.select(case_t).where(case_t.c.status != "closed").subquery("open_case")
+    responsible = users_t.alias("responsible")
+    assignee = users_t.alias("assignee")
+    approvals = _approval_counts(approver) if approver is not None else None
+
+    breach_flag = (
+        sa.case((cp_t.c.id.in_(list(breach_counterparties)), 1), else_=0)
+        if breach_counterparties
+        else sa.literal(0)
+    )
+    limitation_flag = sa.case((debts.c.oldest_due_on <= limitation_cutoff(as_of), 1), else_=0)
+    approvals_count = (
+        sa.func.coalesce(approvals.c.approvals, 0) if approvals is not None else sa.literal(0)
+    )
+    attention = (
+        breach_flag
+        + sa.case((sa.func.coalesce(broken.c.broken, 0) > 0, 1), else_=0)
+        + sa.case((steps.c.next_step_on.is_not(None), 1), else_=0)
+        + limitation_flag
+        + sa.case((approvals_count > 0, 1), else_=0)
+    )
+    fen_days = sa.func.coalesce(debts.c.fen_days, 0)
+    query = (
+        sa.select(
+            cp_t.c.id.label("counterparty_id"),
+            cp_t.c.code,
+            cp_t.c.name,
+            cp_t.c.responsible_id,
+            responsible.c.display_name.label("responsible"),
+            open_case.c.id.label("case_id"),
+            open_case.c.number.label("case_number"),
+            open_case.c.status.label("case_status"),
+            assignee.c.display_name.label("assignee"),
+            sa.func.coalesce(debts.c.overdue_fen, 0).label("overdue_fen"),
+            sa.func.coalesce(debts.c.days_overdue, 0).label("days_overdue"),
+            fen_days.label("fen_days"),
+            debts.c.oldest_due_on,
+            sa.func.coalesce(broken.c.broken, 0).label("broken"),
+            steps.c.next_step,
+            steps.c.next_step_on,
+            limitation_flag.label("limitation_flag"),
+            approvals_count.label("approvals"),
+            attention.label("attention"),
+        )
+        .select_from(accounts)
+        .join(cp_t, cp_t.c.id == accounts.c.id)
+        .outerjoin(responsible, responsible.c.id == cp_t.c.responsible_id)
+        .outerjoin(debts, debts.c.counterparty_id == cp_t.c.id)
+        .outerjoin(broken, broken.c.counterparty_id == cp_t.c.id)
+        .outerjoin(steps, steps.c.counterparty_id == cp_t.c.id)
+        .outerjoin(open_case, open_case.c.counterparty_id == cp_t.c.id)
+        .outerjoin(assignee, assignee.c.id == open_case.c.assignee_id)
+    )
+    if approvals is not None:
+        query = query.outerjoin(approvals, approvals.c.counterparty_id == cp_t.c.id)
+    query = query.where(
+        sa.or_(debts.c.overdue_fen > 0, open_case.c.id.is_not(None), attention > 0)
+    ).order_by(
+        attention.desc(),
+        fen_days.desc(),
+        sa.func.coalesce(debts.c.overdue_fen, 0).desc(),
+        cp_t.c.code,
+    )
+    return query
+
+
+def _line(row, breaches: dict[int, list[Breach]]) -> WorkLine:
+    return WorkLine(
+        counterparty_id=row.counterparty_id,
+        code=row.code,
+        name=row.name,
+        responsible_id=row.responsible_id,
+        responsible=row.responsible,
+        case_id=row.case_id,
+        case_number=row.case_number,
+        case_status=row.case_status,
+        assignee=row.assignee,
+        overdue=from_fen(int(row.overdue_fen or 0)),
+        days_overdue=int(row.days_overdue or 0),
+        exposure=from_fen(int(row.fen_days or 0)),
+        broken_promises=int(row.broken or 0),
+        next_step=row.next_step,
+        next_step_on=_as_date(row.next_step_on),
+        oldest_due_on=_as_date(row.oldest_due_on),
+        limitation_flag=bool(row.limitation_flag),
+        approvals=int(row.approvals or 0),
+        attention=int(row.attention or 0),
+        breaches=breaches.get(row.counterparty_id, []),
+    )
+
+
+def _as_date(value) -> date | None:
+    """Aggregates of date columns come back as text on SQLite."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def open_breaches_by_counterparty(
+    now: datetime, case_ids, levels: Levels | None = None
+) -> dict[int, list[Breach]]:
+    by_counterparty: dict[int, list[Breach]] = {}
+    for breach in find_breaches(now, case_ids=case_ids, levels=levels):
+        by_counterparty.setdefault(breach.counterparty_id, []).append(breach)
+    return by_counterparty
+
+
+def worklist_page(
+    owner_ids: list[int],
+    as_of: date,
+    now: datetime,
+    *,
+    approver=None,
+    departments=None,
+    page: int | None = 1,
+    per_page: int = PER_PAGE,
+    levels: Levels | None = None,
+) -> Page:
+    """One page of ranked lines for the owners' accounts, as of a day and a moment."""
+    breaches = open_breaches_by_counterparty(
+        now, account_case_ids(owner_ids, departments=departments), levels
+    )
+    query = lines_query(owner_ids, as_of, breach_counterparties=breaches.keys(), approver=approver)
+    number = max(1, page or 1)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    rows = db.session.execute(query.limit(per_page).offset((number - 1) * per_page)).all()
+    return Page(
+        items=[_line(row, breaches) for row in rows],
+        number=number,
+        per_page=per_page,
+        total=total,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# What waits for the person's decision
+
+
+@dataclass
+class Waiting:
+    strategies: list = field(default_factory=list)
+    strategy_count: int = 0
+    visit_reviews: int = 0
+    extensions: list = field(default_factory=list)
+    adjustments: int = 0
+    disputes_due: int = 0
+
+    @property
+    def any(self) -> bool:
+        return bool(
+            self.strategy_count
+            or self.visit_reviews
+            or self.extensions
+            or self.adjustments
+            or self.disputes_due
+        )
+
+
+def waiting_for(user, as_of: date, *, limit: int = 10) -> Waiting:
+    """Approvals and decisions waiting for ``user``: strategies at a step they may decide,
+    visit reviews and extension requests of their team (supervisors), credit notes and
+    write-offs (finance), and their own disputes past their deadline."""
+    waiting = Waiting()
+    try:
+        from recovery.cases.services import pending_approvals_for
+    except ImportError:
+        pending_approvals_for = None
+    if pending_approvals_for is not None:
+        query = pending_approvals_for(user)
+        waiting.strategy_count = (
+            db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+        )
+        waiting.strategies = db.session.scalars(
+            query.order_by(None).order_by(Strategy.submitted_at, Strategy.id).limit(limit)
+        ).all()
+    if user.has_role("supervisor"):
+        team = team_user_ids(user)
+        waiting.visit_reviews = (
+            db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(activity_t)
+                .where(
+                    activity_t.c.review_status == "pending",
+                    activity_t.c.user_id.in_(team),
+                    activity_t.c.user_id != user.id,
+                )
+            )
+            or 0
+        )
+        waiting.extensions = db.session.scalars(
+            sa.select(ExtensionRequest)
+            .where(
+                ExtensionRequest.status == "pending",
+                ExtensionRequest.requested_by_id.in_(team),
+                ExtensionRequest.requested_by_id != user.id,
+            )
+            .order_by(ExtensionRequest.requested_at)
+            .limit(limit)
+        ).all()
+    if user.has_role("finance"):
+        from recovery.ledger.screen_queries import pending_adjustment_count
+
+        waiting.adjustments = pending_adjustment_count()
+    waiting.disputes_due = (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Dispute)
+            .where(
+                Dispute.owner_id == user.id,
+                Dispute.status == "open",
+                Dispute.deadline <= as_of,
+            )
+        )
+        or 0
+    )
+    return waiting
+
+
+# ---------------------------------------------------------------------------------------------
+# A supervisor's team
+
+
+@dataclass
+class MemberRow:
+    user_id: int
+    name: str
+    department: str | None
+    accounts: int
+    overdue: Decimal
+    open_cases: int
+    open_breaches: int = 0
+
+
+def team_members(team: list[int], as_of: date, breaches: list[Breach]) -> list[MemberRow]:
+    """Per member of the team: accounts responsible for, their overdue, open cases assigned."""
+    b = ledger_queries.outstanding_items(as_of)
+    overdue = (
+        sa.select(
+            cp_t.c.responsible_id.label("user_id"),
+            sa.func.sum(b.c.outstanding_fen).label("overdue_fen"),
+        )
+        .select_from(b)
+        .join(cp_t, cp_t.c.id == b.c.counterparty_id)
+        .where(b.c.due_on < as_of, b.c.outstanding_fen > 0, cp_t.c.responsible_id.in_(team))
+        .group_by(cp_t.c.responsible_id)
+        .subquery("overdue")
+    )
+    accounts = (
+        sa.select(cp_t.c.responsible_id.label("user_id"), sa.func.count().label("accounts"))
+        .where(cp_t.c.responsible_id.in_(team))
+        .group_by(cp_t.c.responsible_id)
+        .subquery("accounts")
+    )
+    cases = (
+        sa.select(case_t.c.assignee_id.label("user_id"), sa.func.count().label("cases"))
+        .where(case_t.c.assignee_id.in_(team), case_t.c.status != "closed")
+        .group_by(case_t.c.assignee_id)
+        .subquery("cases")
+    )
+    query = (
+        sa.select(
+            users_t.c.id,
+            users_t.c.display_name,
+            Department.__table__.c.name.label("department"),
+            sa.func.coalesce(accounts.c.accounts, 0).label("accounts"),
+            sa.func.coalesce(overdue.c.overdue_fen, 0).label("overdue_fen"),
+            sa.func.coalesce(cases.c.cases, 0).label("cases"),
+        )
+        .select_from(users_t)
+        .outerjoin(Department.__table__, Department.__table__.c.id == users_t.c.department_id)
+        .outerjoin(accounts, accounts.c.user_id == users_t.c.id)
+        .outerjoin(overdue, overdue.c.user_id == users_t.c.id)
+        .outerjoin(cases, cases.c.user_id == users_t.c.id)
+        .where(users_t.c.id.in_(team))
+        .order_by(users_t.c.display_name)
+    )
+    open_by_user: dict[int | None, int] = {}
+    for breach in breaches:
+        if breach.open:
+            open_by_user[breach.assignee_id] = open_by_user.get(breach.assignee_id, 0) + 1
+    return [
+        MemberRow(
+            row.id,
+            row.display_name,
+            row.department,
+            int(row.accounts),
+            from_fen(int(row.overdue_fen)),
+            int(row.cases),
+            open_by_user.get(row.id, 0),
+        )
+        for row in db.session.execute(query)
+    ]
