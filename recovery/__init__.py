@@ -70,13 +70,20 @@ def _register_blueprints(app: Flask) -> None:
     from recovery.audit.routes import bp as audit_bp
     from recovery.auth.routes import bp as auth_bp
     from recovery.cases.routes import bp as cases_bp
+    from recovery.dashboard.routes import bp as dashboard_bp
     from recovery.imports.routes import bp as imports_bp
     from recovery.jobs.routes import bp as jobs_bp
     from recovery.ledger.routes import bp as ledger_bp
+    from recovery.legal.routes import bp as legal_bp
+    from recovery.letters.routes import bp as letters_bp
+    from recovery.limitation.routes import bp as limitation_bp
     from recovery.main.routes import bp as main_bp
+    from recovery.monthly.routes import bp as monthly_bp
     from recovery.parties.routes import bp as parties_bp
+    from recovery.provisions.routes import bp as provisions_bp
     from recovery.responsibility.routes import bp as responsibility_bp
     from recovery.settings.routes import bp as settings_bp
+    from recovery.targets.routes import bp as targets_bp
     from recovery.worklist.routes import bp as worklist_bp
 
     app.register_blueprint(main_bp)
@@ -92,6 +99,13 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(cases_bp, url_prefix="/cases")
     app.register_blueprint(activities_bp, url_prefix="/activities")
     app.register_blueprint(worklist_bp, url_prefix="/worklist")
+    app.register_blueprint(legal_bp, url_prefix="/legal")
+    app.register_blueprint(limitation_bp, url_prefix="/limitation")
+    app.register_blueprint(letters_bp, url_prefix="/letters")
+    app.register_blueprint(dashboard_bp, url_prefix="/dashboard")
+    app.register_blueprint(targets_bp, url_prefix="/targets")
+    app.register_blueprint(provisions_bp, url_prefix="/provisions")
+    app.register_blueprint(monthly_bp, url_prefix="/reports/monthly")
 
 
 def _register_cli(app: Flask) -> None:
