@@ -48,9 +48,22 @@ def run_migrations_online():
     conf_args.setdefault("render_item", render_item)
 
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch ALTERs on SQLite rebuild a table (copy, drop, rename); with foreign keys on,
+            # dropping a table other rows refer to fails. The pragma only works outside a
+            # transaction; the check afterwards proves nothing was left dangling.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+            if broken:
+                raise RuntimeError(f"foreign keys broken by the migration: {broken[:10]}")
 
 
 if context.is_offline_mode():

@@ -25,3 +25,40 @@ def test_schema_is_at_the_latest_revision(app):
     with app.app_context(), db.engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_heads()
     assert set(current) == set(heads)
+
+
+def test_upgrade_keeps_the_rows_of_a_populated_database(tmp_path):
+    """Batch ALTERs rebuild tables on SQLite; rows that refer to a rebuilt table (an item's
+    contract, a contract's counterparty) must survive an upgrade from an older release."""
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
+    from recovery import create_app
+    from tests.conftest import base_config
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    app = create_app(base_config(tmp_path, url))
+    with app.app_context():
+        upgrade(revision="0003")
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO counterparties (id, code, name, kind, financial_status,"
+                " business_status, active, created_at)"
+                " VALUES (1, 'C1', 'Old', 'customer', 'good', 'normal', 1, '2026-01-01')"
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO contracts (id, number, counterparty_id, rate_basis, reviewed,"
+                " created_at) VALUES (1, 'K1', 1, 'annual', 0, '2026-01-01')"
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO items (id, document_no, counterparty_id, contract_id, item_type,"
+                " category, amount, recognized_on, due_on, open_amount, created_at)"
+                " VALUES (1, 'D1', 1, 1, 'goods', 'accounts_receivable', 10000, '2026-01-01',"
+                " '2026-02-01', 10000, '2026-01-01')"
+            )
+        upgrade()
+        with db.engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT count(*) FROM items")).scalar() == 1
+            assert connection.execute(sa.text("SELECT contract_id FROM items")).scalar() == 1
+            assert connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
+        db.engine.dispose()
