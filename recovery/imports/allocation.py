@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable
 
 import sqlalchemy as sa
 
+from recovery.core import bulk
 from recovery.core.money import from_fen
 from recovery.extensions import db
-from recovery.imports import bulk
 from recovery.ledger import rules
 from recovery.ledger.models import Adjustment, Application, Item, Receipt
 from recovery.parties.models import Counterparty

@@ -1,4 +1,4 @@
-"""flask --app recovery ledger import items|receipts FILE [--dry-run]"""
+"""flask --app recovery ledger import items|receipts|adjustments FILE [--dry-run]"""
 
 from __future__ import annotations
 
@@ -19,7 +19,11 @@ def ledger_cli():
     pass
 
 
-@ledger_cli.group("import", help="Import receivable items or receipts from a CSV or XLSX file.")
+@ledger_cli.group(
+    "import",
+    help="Import receivable items, receipts, or credit notes and write-offs (for approval) "
+    "from a CSV or XLSX file.",
+)
 def import_group():
     pass
 
@@ -58,6 +62,9 @@ def summary_lines(result: services.Result) -> list[str]:
         lines.append(f"  {change['table']} {change['key']} {verb}: {fields}")
     if not result.dry_run and result.reallocated:
         lines.append(f"  allocation replayed for {result.reallocated} counterparty(ies)")
+    proposed = result.counts.get("adjustments", {}).get("new", 0)
+    if result.kind == "adjustments" and proposed and not result.dry_run:
+        lines.append(f"  {proposed} proposal(s) await approval by another finance user")
     return lines
 
 
@@ -77,3 +84,13 @@ def import_items(file: Path, dry_run: bool):
 def import_receipts(file: Path, dry_run: bool):
     """Import receipts (columns: see docs/import-export.md)."""
     _run("receipts", file, dry_run)
+
+
+@import_group.command("adjustments")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file and show what would change.")
+@with_appcontext
+def import_adjustments(file: Path, dry_run: bool):
+    """Import credit notes and write-offs as proposals awaiting a finance user's approval
+    (columns: see docs/import-export.md)."""
+    _run("adjustments", file, dry_run)

@@ -1,4 +1,5 @@
-"""Export of items and receipts in the import format, and a response helper for any table.
+"""Export of items, receipts and credit notes / write-offs in the import format, and a response
+helper for any table.
 
 The exported columns are exactly the import columns (English or Chinese headers), so a file
 exported here imports back unchanged: export → import into an empty database gives the same
@@ -21,7 +22,7 @@ from recovery.auth.models import Department, User
 from recovery.core import spreadsheets
 from recovery.extensions import db
 from recovery.imports.formats import headers
-from recovery.ledger.models import Item, Receipt
+from recovery.ledger.models import Adjustment, Item, Receipt
 from recovery.ledger.queries import LedgerFilter
 from recovery.parties.models import Contract, Counterparty, Project
 
@@ -59,12 +60,31 @@ def _rate(value) -> Decimal | None:
     return Decimal(format(value.normalize(), "f"))
 
 
+def effective_annual_rate(item_rate, contract_rate, contract_basis, day_count: int):
+    """The rate the item's overdue interest is computed at, as the file's annual percent: its
+    own, else its contract's — a rate agreed per day times the day count (0.05 %/day at
+    actual/365 is 18.25 % a year: the same interest to the fen, as rules.interest_from_fen_days
+    divides the annual rate by the same day count) — else none (the default setting applies)."""
+    if item_rate is not None:
+        return _rate(item_rate)
+    if contract_rate is None:
+        return None
+    if contract_basis == "daily":
+        return _rate(Decimal(contract_rate) * day_count)
+    return _rate(contract_rate)
+
+
 def item_rows(item_filter: LedgerFilter | None = None, as_of: date | None = None) -> Iterator[list]:
     """One row per item, in the import's column order.
 
     ``as_of`` given: the ledger as of that date (items recognised by then); the filter's
     overdue and bucket conditions are evaluated as of that date, else as of today.
+    overdue_rate is the item's effective annual rate (effective_annual_rate), so that the
+    contract's overdue terms travel with its items.
     """
+    from recovery.ledger.statement import interest_terms
+
+    day_count = interest_terms().day_count
     items, cps = Item.__table__, Counterparty.__table__
     projects, contracts = Project.__table__, Contract.__table__
     departments, users = Department.__table__, User.__table__
@@ -84,6 +104,8 @@ def item_rows(item_filter: LedgerFilter | None = None, as_of: date | None = None
             departments.c.name,
             users.c.username,
             items.c.overdue_rate,
+            contracts.c.overdue_rate,
+            contracts.c.rate_basis,
         )
         .select_from(items)
         .join(cps, cps.c.id == items.c.counterparty_id)
@@ -98,8 +120,8 @@ def item_rows(item_filter: LedgerFilter | None = None, as_of: date | None = None
     if as_of is not None:
         query = query.where(items.c.recognized_on <= as_of)
     for row in db.session.execute(query.execution_options(yield_per=YIELD_PER)):
-        values = list(row)
-        values[13] = _rate(values[13])
+        values = list(row[:13])
+        values.append(effective_annual_rate(row[13], row[14], row[15], day_count))
         yield values
 
 
@@ -147,7 +169,51 @@ def receipt_rows(
         yield list(row)
 
 
+def adjustment_rows(
+    item_filter: LedgerFilter | None = None, as_of: date | None = None
+) -> Iterator[list]:
+    """One row per approved credit note or write-off, in the import's column order (proposed
+    and rejected ones are not part of the ledger's figures).
+
+    Of the filter, the counterparty and the visibility apply (as for receipts); ``as_of``
+    keeps those dated by then."""
+    adjustments, items, cps = Adjustment.__table__, Item.__table__, Counterparty.__table__
+    query = (
+        sa.select(
+            adjustments.c.number,
+            items.c.document_no,
+            adjustments.c.kind,
+            adjustments.c.amount,
+            adjustments.c.dated_on,
+            adjustments.c.reason,
+        )
+        .select_from(adjustments)
+        .join(items, items.c.id == adjustments.c.item_id)
+        .join(cps, cps.c.id == items.c.counterparty_id)
+        .where(adjustments.c.status == "approved")
+        .order_by(cps.c.code, adjustments.c.dated_on, adjustments.c.number)
+    )
+    if item_filter is not None and item_filter.counterparty_id is not None:
+        query = query.where(items.c.counterparty_id == item_filter.counterparty_id)
+    if item_filter is not None and item_filter.visible_to is not None:
+        own_items = sa.select(items.c.counterparty_id).where(
+            items.c.responsible_id == item_filter.visible_to
+        )
+        query = query.where(
+            sa.or_(
+                cps.c.responsible_id == item_filter.visible_to,
+                items.c.counterparty_id.in_(own_items),
+            )
+        )
+    if as_of is not None:
+        query = query.where(adjustments.c.dated_on <= as_of)
+    for row in db.session.execute(query.execution_options(yield_per=YIELD_PER)):
+        yield list(row)
+
+
+ROWS = {"items": item_rows, "receipts": receipt_rows, "adjustments": adjustment_rows}
+
+
 def export_table(kind: str, item_filter=None, as_of=None, language: str = "en"):
-    """(columns, rows) of an export of ``kind`` ("items" or "receipts")."""
-    rows = item_rows if kind == "items" else receipt_rows
-    return headers(kind, language), rows(item_filter, as_of)
+    """(columns, rows) of an export of ``kind`` ("items", "receipts" or "adjustments")."""
+    return headers(kind, language), ROWS[kind](item_filter, as_of)

@@ -1,4 +1,4 @@
-"""The two file formats (items, receipts): their columns in English and Chinese.
+"""The three file formats (items, receipts, adjustments): their columns in English and Chinese.
 
 The English names are the contract (commands, exports, external checks); each column also has
 Chinese names, the first of which is the one exports write. Both are accepted on import, in
@@ -51,7 +51,18 @@ RECEIPT_COLUMNS: tuple[Column, ...] = (
     Column("reference", ("参考号", "备注"), False, 200),
 )
 
-FORMATS = {"items": ITEM_COLUMNS, "receipts": RECEIPT_COLUMNS}
+# Credit notes and write-offs (核销) of items: imported as proposals awaiting a finance user's
+# approval; exported when approved.
+ADJUSTMENT_COLUMNS: tuple[Column, ...] = (
+    Column("number", ("核销单号", "调整单号", "单号"), True, 64),
+    Column("document_no", ("单据号", "对应单据号"), True, 64),
+    Column("kind", ("类型", "调整类型"), True),
+    Column("amount", ("金额", "核销金额"), True),
+    Column("dated_on", ("日期", "核销日期"), True),
+    Column("reason", ("原因", "事由"), True, 500),
+)
+
+FORMATS = {"items": ITEM_COLUMNS, "receipts": RECEIPT_COLUMNS, "adjustments": ADJUSTMENT_COLUMNS}
 
 
 def headers(kind: str, language: str = "en") -> list[str]:

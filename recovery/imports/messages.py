@@ -48,6 +48,9 @@ MESSAGES = {
     "unknown_kind": _l("Unknown counterparty kind. Use %(examples)s or their Chinese names."),
     "unknown_method": _l("Unknown receipt method. Use %(examples)s or their Chinese names."),
     "due_before_recognized": _l("The due date is before the recognition date."),
+    "unknown_adjustment_kind": _l(
+        "Unknown kind. Use credit_note or write_off, or their Chinese names (%(examples)s)."
+    ),
     # Rows that disagree with each other
     "duplicate_number": _l(
         "This number appears more than once in the file (first on row %(row)s)."
@@ -75,6 +78,17 @@ MESSAGES = {
     "unknown_item": _l("No item has this document number."),
     "item_of_other_counterparty": _l(
         "This item belongs to counterparty %(code)s, not to the receipt's."
+    ),
+    "dated_before_recognition": _l("The date is before the item was recognised (%(date)s)."),
+    "adjustment_exceeds_open": _l(
+        "Only %(amount)s of this item is open; the adjustment cannot exceed it (import credit "
+        "notes and write-offs before the receipts that would pay the rest)."
+    ),
+    "adjustment_of_other_item": _l(
+        "This credit note or write-off is on item %(document_no)s; it cannot move to another item."
+    ),
+    "adjustment_decided": _l(
+        "This credit note or write-off was already approved or rejected: it cannot change any more."
     ),
 }
 

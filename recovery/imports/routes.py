@@ -1,6 +1,7 @@
 """Import (upload → background job → result) and export of the ledger.
 
-Registered at /ledger: /ledger/import/ and /ledger/export/items, /ledger/export/receipts.
+Registered at /ledger: /ledger/import/ and /ledger/export/items, /ledger/export/receipts,
+/ledger/export/adjustments.
 """
 
 from __future__ import annotations
@@ -85,6 +86,16 @@ def export_receipts():
     fmt, as_of, item_filter, language = _export_arguments()
     columns, rows = exporter.export_table("receipts", item_filter, as_of, language)
     name = f"receipts-{(as_of or date.today()).isoformat()}.{fmt}"
+    return exporter.send_table(columns, rows, fmt, name)
+
+
+@bp.route("/export/adjustments")
+@roles_required(*EXPORT_ROLES)
+def export_adjustments():
+    """Approved credit notes and write-offs, in the format of their import."""
+    fmt, as_of, item_filter, language = _export_arguments()
+    columns, rows = exporter.export_table("adjustments", item_filter, as_of, language)
+    name = f"adjustments-{(as_of or date.today()).isoformat()}.{fmt}"
     return exporter.send_table(columns, rows, fmt, name)
 
 

@@ -24,19 +24,20 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from recovery.audit.chain import jsonable
-from recovery.audit.services import record_rows
+from recovery.audit.services import insert_changes_text, record_rows
 from recovery.auth.models import Department, User
+from recovery.core import bulk
+from recovery.core.money import from_fen, to_fen
 from recovery.core.timeutil import utcnow
 from recovery.extensions import db
-from recovery.imports import bulk, reader
+from recovery.imports import reader
 from recovery.imports.allocation import reallocate_many
 from recovery.imports.formats import FORMATS, Header, excel_column, map_header
 from recovery.imports.messages import FileRefused, Issue
@@ -45,14 +46,15 @@ from recovery.ledger.codes import (
     COUNTERPARTY_KINDS,
     ITEM_TYPES,
     RECEIPT_METHODS,
+    Code,
     UnknownCode,
     category_of,
     resolve,
 )
-from recovery.ledger.models import Adjustment, Item, Receipt
+from recovery.ledger.models import Adjustment, Application, Item, Receipt
 from recovery.parties.models import Contract, Counterparty, Project
 
-KINDS = ("items", "receipts")
+KINDS = ("items", "receipts", "adjustments")
 # What a job stores of a failed import (the command line prints every issue).
 MAX_STORED_ISSUES = 5000
 MAX_STORED_CHANGES = 2000
@@ -176,15 +178,22 @@ def _import_settings():
 
     SQLite: a large page cache, so that index pages are not spilled and read back over and
     over (twice as fast on 100,000 rows); restored afterwards.
-    PostgreSQL: plans made for the actual keys of each lookup. psycopg prepares a statement
-    run five times, and the server's generic plan for ``code = ANY($1)`` scans the whole table
-    comparing every row with every key — seconds per lookup on 100,000 items instead of
-    milliseconds. SET LOCAL ends with the transaction.
+    PostgreSQL: no server-side prepared statements for the import's own queries. psycopg
+    prepares a statement run five times, and the server's generic plan for ``code = ANY($1)``
+    scans the whole table comparing every row with every key — seconds per lookup on 100,000
+    items instead of milliseconds; unprepared, each lookup is planned for its keys. (Not
+    ``plan_cache_mode = force_custom_plan``: that also re-plans the foreign-key checks of every
+    inserted row, which made COPY of the items two to three times slower.)
     """
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
-        yield
+        driver = connection.connection.driver_connection
+        threshold = driver.prepare_threshold
+        driver.prepare_threshold = None
+        try:
+            yield
+        finally:
+            driver.prepare_threshold = threshold
         return
     if connection.dialect.name != "sqlite":
         yield
@@ -204,7 +213,9 @@ def _run(kind: str, path: Path, dry_run: bool, progress: Progress, result: Resul
     if issues:  # without the right columns, no row can be read meaningfully
         result.issues = issues
         return
-    parse = _parse_item if kind == "items" else _parse_receipt
+    parse = {"items": _parse_item, "receipts": _parse_receipt, "adjustments": _parse_adjustment}[
+        kind
+    ]
     parsed = []
     codes: dict = {}
     issues = []
@@ -219,10 +230,12 @@ def _run(kind: str, path: Path, dry_run: bool, progress: Progress, result: Resul
         return
     progress("checking", 0, 0)
     labels = _Labels(header, kind)
-    if kind == "items":
-        plan = _plan_items(parsed, issues, labels)
-    else:
-        plan = _plan_receipts(parsed, issues, labels)
+    planners = {
+        "items": _plan_items,
+        "receipts": _plan_receipts,
+        "adjustments": _plan_adjustments,
+    }
+    plan = planners[kind](parsed, issues, labels)
     result.issues = issues
     if issues:
         return
@@ -434,6 +447,41 @@ def _parse_receipt(row: RowContext) -> ReceiptRow:
     )
 
 
+ADJUSTMENT_KINDS = {
+    c.code: c
+    for c in (
+        Code("credit_note", _l("Credit note"), ("折让", "贷项通知单", "红字发票")),
+        Code("write_off", _l("Write-off"), ("核销", "坏账核销")),
+    )
+}
+
+
+@dataclass(slots=True)
+class AdjustmentRow:
+    row: int
+    number: str
+    document_no: str
+    kind: str | None
+    amount: Decimal | None
+    dated_on: date | None
+    reason: str
+    bad: bool
+
+
+def _parse_adjustment(row: RowContext) -> AdjustmentRow:
+    lengths = _LENGTHS["adjustments"]
+    return AdjustmentRow(
+        row=row.number,
+        number=row.text("number", lengths["number"], True),
+        document_no=row.text("document_no", lengths["document_no"], True),
+        kind=row.code("kind", ADJUSTMENT_KINDS, "unknown_adjustment_kind", required=True),
+        amount=row.money("amount"),
+        dated_on=row.date("dated_on"),
+        reason=row.text("reason", lengths["reason"], True),
+        bad=row.bad,
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Helpers for the plans
 
@@ -501,30 +549,11 @@ def _insert(
         for values in chunk:
             row_id = found[values[key]]
             ids.append(row_id)
-            entries.append((table.name, row_id, "insert", _insert_changes(values, row_id)))
+            entries.append((table.name, row_id, "insert", insert_changes_text(values, row_id)))
         record_rows(connection, entries)
         done[0] += len(chunk)
         progress("writing", done[0], total)
     return ids
-
-
-_AS_IS = frozenset({str, int, bool})
-_AS_TEXT = {Decimal: str, date: date.isoformat, datetime: datetime.isoformat}
-
-
-def _insert_changes(values: dict, row_id: int) -> dict:
-    """The audit entry of an inserted row, as the ORM listener writes it (chain.jsonable)."""
-    changes = {"id": [None, row_id]}
-    for name, value in values.items():
-        if value is None:
-            continue
-        kind = value.__class__
-        if kind in _AS_IS:
-            changes[name] = [None, value]
-        else:
-            convert = _AS_TEXT.get(kind, jsonable)
-            changes[name] = [None, convert(value)]
-    return changes
 
 
 def _update(model, updates: dict[int, dict], progress: Progress, done: list[int], total: int):
@@ -648,7 +677,11 @@ def _write_parties(model, parties: dict[str, _Party], now, progress, done, total
 
 
 def _plan_items(rows: list[ItemRow], issues: list[Issue], label) -> ItemPlan:
+    from recovery.imports.exporter import effective_annual_rate
+    from recovery.ledger.statement import interest_terms
+
     plan = ItemPlan()
+    day_count = interest_terms().day_count
 
     def fail(target: ItemRow, name: str, value, reason: str, **params):
         issues.append(Issue(target.row, label(name), _show(value), reason, params))
@@ -764,7 +797,14 @@ def _plan_items(rows: list[ItemRow], issues: list[Issue], label) -> ItemPlan:
         r.number: r
         for r in _fetch(
             lambda keys: (
-                sa.select(ct_t.c.id, ct_t.c.number, cp_t.c.code, pr_t.c.code.label("project"))
+                sa.select(
+                    ct_t.c.id,
+                    ct_t.c.number,
+                    cp_t.c.code,
+                    pr_t.c.code.label("project"),
+                    ct_t.c.overdue_rate,
+                    ct_t.c.rate_basis,
+                )
                 .join(cp_t, cp_t.c.id == ct_t.c.counterparty_id)
                 .outerjoin(pr_t, pr_t.c.id == ct_t.c.project_id)
                 .where(bulk.one_of(ct_t.c.number, keys))
@@ -883,6 +923,18 @@ def _plan_items(rows: list[ItemRow], issues: list[Issue], label) -> ItemPlan:
             responsible_id = stored.responsible_id
         else:
             responsible_id = cp.responsible_id if cp else None
+        # Exports write an item's effective annual rate, its contract's where it has none of its
+        # own: that rate, read back for an item without one, stays with the contract.
+        overdue_rate = row.overdue_rate
+        contract = stored_contracts.get(row.contract_no) if row.contract_no else None
+        if (
+            overdue_rate is not None
+            and contract is not None
+            and (stored is None or stored.overdue_rate is None)
+            and effective_annual_rate(None, contract.overdue_rate, contract.rate_basis, day_count)
+            == overdue_rate
+        ):
+            overdue_rate = None
         wanted = {
             "project_code": row.project_code or None,
             "contract_no": row.contract_no or None,
@@ -892,7 +944,7 @@ def _plan_items(rows: list[ItemRow], issues: list[Issue], label) -> ItemPlan:
             "due_on": row.due_on,
             "department_id": department_id,
             "responsible_id": responsible_id,
-            "overdue_rate": row.overdue_rate,
+            "overdue_rate": overdue_rate,
         }
         if stored is None:
             plan.new_items.append(
@@ -1176,10 +1228,208 @@ def _plan_receipts(rows: list[ReceiptRow], issues: list[Issue], label) -> Receip
 
 
 # ---------------------------------------------------------------------------------------------
+# Credit notes and write-offs
+
+
+class AdjustmentPlan:
+    """New rows become proposals (ledger.services.propose_adjustment: a finance user other than
+    the importer approves them); a changed row updates a proposal still awaiting a decision.
+    Nothing here touches allocation: only an approval does."""
+
+    def __init__(self):
+        self.new: list[AdjustmentRow] = []
+        self.items: dict[str, int] = {}  # document number -> item id
+        self.updates: dict[int, dict] = {}
+        self.unchanged = 0
+        self.changes: list[dict] = []
+        self.affected: set[int] = set()
+
+    def counts(self) -> dict:
+        return {
+            "adjustments": {
+                "new": len(self.new),
+                "updated": len(self.updates),
+                "unchanged": self.unchanged,
+            }
+        }
+
+    def write(self, progress: Progress) -> None:
+        from recovery.audit.context import current_actor
+        from recovery.ledger import services as ledger
+
+        total = len(self.new) + len(self.updates)
+        done = [0]
+        progress("writing", 0, total)
+        actor = current_actor()
+        proposer = db.session.get(User, actor.user_id) if actor.user_id is not None else None
+        items = {
+            item.id: item
+            for item in db.session.scalars(
+                sa.select(Item).where(bulk.one_of(Item.id, set(self.items.values())))
+            )
+        }
+        for row in self.new:
+            # The ledger's own service: the same checks and the same audit as the web form.
+            ledger.propose_adjustment(
+                items[self.items[row.document_no]],
+                kind=row.kind,
+                amount=row.amount,
+                dated_on=row.dated_on,
+                reason=row.reason,
+                number=row.number,
+                actor=proposer,
+            )
+            done[0] += 1
+            if done[0] % 500 == 0:
+                progress("writing", done[0], total)
+        _update(Adjustment, self.updates, progress, done, total)
+
+
+def _plan_adjustments(rows: list[AdjustmentRow], issues: list[Issue], label) -> AdjustmentPlan:
+    plan = AdjustmentPlan()
+
+    def fail(target: AdjustmentRow, name: str, value, reason: str, **params):
+        issues.append(Issue(target.row, label(name), _show(value), reason, params))
+        target.bad = True
+
+    first: dict[str, int] = {}
+    for row in rows:
+        if row.number:
+            if row.number in first:
+                fail(row, "number", row.number, "duplicate_number", row=first[row.number])
+            else:
+                first[row.number] = row.row
+
+    it_t, adj_t, apps_t = Item.__table__, Adjustment.__table__, Application.__table__
+    fen = sa.BigInteger
+    items = {
+        r.document_no: r
+        for r in _fetch(
+            lambda keys: sa.select(
+                it_t.c.id, it_t.c.document_no, it_t.c.recognized_on, it_t.c.amount
+            ).where(bulk.one_of(it_t.c.document_no, keys)),
+            {r.document_no for r in rows if r.document_no},
+        )
+    }
+    item_ids = {r.id for r in items.values()}
+    # What is open on each item for a new credit: amount − approved credits − applications
+    # (ledger.services._check_room, the rule the proposal and its approval are held to).
+    credited = dict(
+        _fetch(
+            lambda keys: (
+                sa.select(adj_t.c.item_id, sa.func.sum(sa.type_coerce(adj_t.c.amount, fen)))
+                .where(bulk.one_of(adj_t.c.item_id, keys), adj_t.c.status == "approved")
+                .group_by(adj_t.c.item_id)
+            ),
+            item_ids,
+        )
+    )
+    applied = dict(
+        _fetch(
+            lambda keys: (
+                sa.select(apps_t.c.item_id, sa.func.sum(sa.type_coerce(apps_t.c.amount, fen)))
+                .where(bulk.one_of(apps_t.c.item_id, keys))
+                .group_by(apps_t.c.item_id)
+            ),
+            item_ids,
+        )
+    )
+    stored = {
+        r.number: r
+        for r in _fetch(
+            lambda keys: (
+                sa.select(
+                    adj_t.c.id,
+                    adj_t.c.number,
+                    adj_t.c.item_id,
+                    it_t.c.document_no,
+                    adj_t.c.kind,
+                    adj_t.c.amount,
+                    adj_t.c.dated_on,
+                    adj_t.c.reason,
+                    adj_t.c.status,
+                )
+                .join(it_t, it_t.c.id == adj_t.c.item_id)
+                .where(bulk.one_of(adj_t.c.number, keys))
+            ),
+            set(first),
+        )
+    }
+
+    for row in rows:
+        item = items.get(row.document_no) if row.document_no else None
+        if row.document_no and item is None:
+            fail(row, "document_no", row.document_no, "unknown_item")
+        if item is not None and row.dated_on is not None and row.dated_on < item.recognized_on:
+            fail(
+                row,
+                "dated_on",
+                row.dated_on,
+                "dated_before_recognition",
+                date=item.recognized_on.isoformat(),
+            )
+        previous = stored.get(row.number)
+        if previous is not None and item is not None and previous.item_id != item.id:
+            fail(
+                row,
+                "document_no",
+                row.document_no,
+                "adjustment_of_other_item",
+                document_no=previous.document_no,
+            )
+            continue
+        if item is None or row.bad:
+            continue
+        wanted = {
+            "kind": row.kind,
+            "amount": row.amount,
+            "dated_on": row.dated_on,
+            "reason": row.reason,
+        }
+        if previous is not None:
+            changed = {k: v for k, v in wanted.items() if not _same(getattr(previous, k), v)}
+            if not changed:
+                plan.unchanged += 1
+                continue
+            if previous.status != "proposed":
+                fail(row, "number", row.number, "adjustment_decided")
+                continue
+            plan.updates[previous.id] = changed
+            plan.changes.append(
+                {
+                    "table": "adjustments",
+                    "key": row.number,
+                    "fields": [
+                        [k, _show(getattr(previous, k)), _show(v)] for k, v in changed.items()
+                    ],
+                }
+            )
+        else:
+            plan.new.append(row)
+            plan.items[row.document_no] = item.id
+        open_fen = (
+            to_fen(item.amount) - int(credited.get(item.id, 0)) - int(applied.get(item.id, 0))
+        )
+        if row.amount is not None and to_fen(row.amount) > open_fen:
+            fail(
+                row,
+                "amount",
+                row.amount,
+                "adjustment_exceeds_open",
+                amount=_show(from_fen(open_fen)),
+            )
+    return plan
+
+
+# ---------------------------------------------------------------------------------------------
 # As a background job (the web upload)
 
 
-KIND_LABELS = {"items": _l("Receivable items"), "receipts": _l("Receipts")}
+KIND_LABELS = {
+    "items": _l("Receivable items"),
+    "receipts": _l("Receipts"),
+    "adjustments": _l("Credit notes and write-offs (imported for approval)"),
+}
 
 
 def _describe_job(params: dict):

@@ -171,40 +171,40 @@ def bucket_condition(bucket: str, c, as_of: date):
     return sa.and_(*conditions)
 
 
+def bucket_index(basis: str, c, as_of: date):
+    """The index in rules.DUE_BUCKETS ("due": by ``c["due_on"]``) or rules.AGE_BUCKETS ("age":
+    by ``c["recognized_on"]``) of an item's bucket as of a date: the buckets are contiguous
+    date ranges, latest first, so the first lower bound the date reaches is the bucket's —
+    one CASE per item to group by, where bucket_condition is one comparison per bucket."""
+    if basis == "due":
+        names, bounds, column = rules.DUE_BUCKETS, rules.due_bucket_bounds(as_of), c["due_on"]
+        whens = [(column >= bounds[name][0], index) for index, name in enumerate(names[:-1])]
+    else:
+        names, bounds = rules.AGE_BUCKETS, rules.age_bucket_bounds(as_of)
+        column = c["recognized_on"]
+        whens = [(column > bounds[name][0], index) for index, name in enumerate(names[:-1])]
+    return sa.case(*whens, else_=len(names) - 1)
+
+
+def nothing_moved_after(as_of: date) -> bool:
+    """Whether no item has a payment or credit dated after ``as_of`` (the usual case as of
+    today): one look at the end of the index on last_movement_on."""
+    latest = db.session.scalar(sa.select(sa.func.max(items_t.c.last_movement_on)))
+    return latest is None or latest <= as_of
+
+
 def outstanding_items(as_of: date, item_filter: LedgerFilter | None = None):
     """Items recognised by ``as_of`` with their outstanding fen as of that date (a subquery).
 
     Items whose last payment or credit is dated on or before ``as_of`` (nearly all, for
     today) take their stored open amount; only the others sum their movements up to the date.
+    When no item moved after the date, the movements are not even joined.
     """
-    moved_later = sa.and_(
-        items_t.c.last_movement_on.is_not(None), items_t.c.last_movement_on > as_of
-    )
-    paid = (
-        sa.select(apps_t.c.item_id, sa.func.sum(fen(apps_t.c.amount)).label("fen"))
-        .join(items_t, items_t.c.id == apps_t.c.item_id)
-        .where(apps_t.c.applied_on <= as_of, moved_later)
-    )
-    credited = (
-        sa.select(adj_t.c.item_id, sa.func.sum(fen(adj_t.c.amount)).label("fen"))
-        .join(items_t, items_t.c.id == adj_t.c.item_id)
-        .where(adj_t.c.status == "approved", adj_t.c.dated_on <= as_of, moved_later)
-    )
-    if item_filter is not None:
-        # Filter the movements too, so a filtered view sums only its own items' movements.
-        paid = item_filter.apply(paid, items_t.c, as_of)
-        credited = item_filter.apply(credited, items_t.c, as_of)
-    paid = paid.group_by(apps_t.c.item_id).subquery("paid")
-    credited = credited.group_by(adj_t.c.item_id).subquery("credited")
-    outstanding = sa.case(
-        (
-            moved_later,
-            fen(items_t.c.amount)
-            - sa.func.coalesce(paid.c.fen, 0)
-            - sa.func.coalesce(credited.c.fen, 0),
-        ),
-        else_=fen(items_t.c.open_amount),
-    )
+    if nothing_moved_after(as_of):
+        outstanding = fen(items_t.c.open_amount)
+        paid = credited = None
+    else:
+        outstanding, paid, credited = _moved_later_outstanding(as_of, item_filter)
     query = (
         sa.select(
             items_t.c.id,
@@ -223,13 +223,55 @@ def outstanding_items(as_of: date, item_filter: LedgerFilter | None = None):
             outstanding.label("outstanding_fen"),
         )
         .select_from(items_t)
-        .outerjoin(paid, paid.c.item_id == items_t.c.id)
-        .outerjoin(credited, credited.c.item_id == items_t.c.id)
         .where(items_t.c.recognized_on <= as_of)
     )
+    if paid is not None:
+        query = query.outerjoin(paid, paid.c.item_id == items_t.c.id).outerjoin(
+            credited, credited.c.item_id == items_t.c.id
+        )
     if item_filter is not None:
         query = item_filter.apply(query, items_t.c, as_of)
     return query.subquery("balances")
+
+
+def _moved_later_outstanding(as_of: date, item_filter: LedgerFilter | None):
+    """(outstanding expression, paid subquery, credited subquery): the stored open amount,
+    or for an item with a movement after ``as_of`` its amount less its movements by then."""
+    moved_later = sa.and_(
+        items_t.c.last_movement_on.is_not(None), items_t.c.last_movement_on > as_of
+    )
+    # Sums cast back to BIGINT: PostgreSQL's sum(bigint) is numeric, which would make every
+    # outstanding amount (and each bucket summing it) numeric arithmetic.
+    paid = (
+        sa.select(
+            apps_t.c.item_id, sa.cast(sa.func.sum(fen(apps_t.c.amount)), sa.BigInteger).label("fen")
+        )
+        .join(items_t, items_t.c.id == apps_t.c.item_id)
+        .where(apps_t.c.applied_on <= as_of, moved_later)
+    )
+    credited = (
+        sa.select(
+            adj_t.c.item_id, sa.cast(sa.func.sum(fen(adj_t.c.amount)), sa.BigInteger).label("fen")
+        )
+        .join(items_t, items_t.c.id == adj_t.c.item_id)
+        .where(adj_t.c.status == "approved", adj_t.c.dated_on <= as_of, moved_later)
+    )
+    if item_filter is not None:
+        # Filter the movements too, so a filtered view sums only its own items' movements.
+        paid = item_filter.apply(paid, items_t.c, as_of)
+        credited = item_filter.apply(credited, items_t.c, as_of)
+    paid = paid.group_by(apps_t.c.item_id).subquery("paid")
+    credited = credited.group_by(adj_t.c.item_id).subquery("credited")
+    outstanding = sa.case(
+        (
+            moved_later,
+            fen(items_t.c.amount)
+            - sa.func.coalesce(paid.c.fen, 0)
+            - sa.func.coalesce(credited.c.fen, 0),
+        ),
+        else_=fen(items_t.c.open_amount),
+    )
+    return outstanding, paid, credited
 
 
 def unapplied_credit(as_of: date, counterparty_id: int | None = None):
@@ -266,16 +308,24 @@ class AgingRow:
 
 def _bucket_sums(balances, basis: str, as_of: date):
     amount = balances.c.outstanding_fen
-    sums = [sa.func.sum(amount).label("outstanding")]
+    sums = [("outstanding", sa.func.sum(amount))]
     buckets = rules.DUE_BUCKETS if basis == "due" else rules.AGE_BUCKETS
     for bucket in buckets:
         condition = bucket_condition(bucket, balances.c, as_of)
-        sums.append(sa.func.sum(sa.case((condition, amount), else_=0)).label(bucket))
+        sums.append((bucket, sa.func.sum(sa.case((condition, amount), else_=0))))
     if basis == "due":
-        sums.append(
-            sa.func.sum(sa.case((balances.c.due_on < as_of, amount), else_=0)).label("overdue")
-        )
-    return sums
+        sums.append(("overdue", sa.func.sum(sa.case((balances.c.due_on < as_of, amount), else_=0))))
+    # BIGINT: PostgreSQL's sum(bigint) is numeric, read back as Decimal for nothing.
+    return [sa.cast(total, sa.BigInteger).label(name) for name, total in sums]
+
+
+ZERO_YUAN = Decimal("0.00")
+
+
+def yuan(fen_value) -> Decimal:
+    """Integer fen (or None: nothing) as Decimal yuan with two places — from_fen, without its
+    division (a report of 20,000 rows turns a quarter of a million sums into Decimals)."""
+    return Decimal(int(fen_value)).scaleb(-2) if fen_value else ZERO_YUAN
 
 
 def _dimension(by: str, balances):
@@ -316,11 +366,12 @@ def aging(
         table, table_id == inner.c.gid
     )
     columns = DUE_COLUMNS if basis == "due" else AGE_COLUMNS
+    summed = [c.name for c in inner.c][1:]  # the columns after gid, in the query's order
     result: dict[object, AgingRow] = {}
-    for row in db.session.execute(query).mappings():
-        values = {col: from_fen(int(row[col] or 0)) for col in columns if col != "unapplied_credit"}
-        values["unapplied_credit"] = from_fen(0)
-        result[row["gid"]] = AgingRow(row["key"] or "", row["name"] or "", row["gid"], values)
+    for gid, *sums, key_value, name_value in db.session.execute(query):
+        values = dict(zip(summed, map(yuan, sums), strict=True))
+        values["unapplied_credit"] = ZERO_YUAN
+        result[gid] = AgingRow(key_value or "", name_value or "", gid, values)
     credit = _credit_for(as_of, item_filter)
     if by == "counterparty":
         missing = [cp for cp in credit if cp not in result]
@@ -406,8 +457,10 @@ def interest_rows(as_of: date, default_rate: Decimal, day_count: int = 365):
     relief = (
         sa.select(
             reductions.c.item_id,
-            sa.func.sum(reductions.c.fen * reduction_days).label("fen_days"),
-            sa.func.sum(reductions.c.fen).label("reduced"),
+            sa.cast(sa.func.sum(reductions.c.fen * reduction_days), sa.BigInteger).label(
+                "fen_days"
+            ),
+            sa.cast(sa.func.sum(reductions.c.fen), sa.BigInteger).label("reduced"),
         )
         .join(items_t, items_t.c.id == reductions.c.item_id)
         .where(reductions.c.item_id.in_(sa.select(overdue_items.c.id)))

@@ -251,30 +251,43 @@ class Totals:
 
 
 def totals(as_of: date, item_filter: queries.LedgerFilter | None = None) -> Totals:
-    """Count, amounts, outstanding, overdue and both bucket rows of the filtered items."""
+    """Count, amounts, outstanding, overdue and both bucket rows of the filtered items.
+
+    One pass: the items are grouped by (due bucket, age bucket) — at most 48 groups — so that
+    each item's outstanding is computed once, not once per bucket; the groups are added up
+    here. Overdue is everything not in the "not due" bucket."""
     b = balances(as_of, item_filter)
-    amount = b.c.outstanding_fen
-    columns = [
-        sa.func.count().label("count"),
-        sa.func.sum(b.c.amount_fen).label("amount"),
-        sa.func.sum(amount).label("outstanding"),
-        sa.func.sum(sa.case((b.c.due_on < as_of, amount), else_=0)).label("overdue"),
-    ]
-    for bucket in (*rules.DUE_BUCKETS, *rules.AGE_BUCKETS):
-        condition = queries.bucket_condition(bucket, b.c, as_of)
-        columns.append(sa.func.sum(sa.case((condition, amount), else_=0)).label(bucket))
-    row = db.session.execute(sa.select(*columns).select_from(b)).mappings().one()
-
-    def money(name):
-        return from_fen(int(row[name] or 0))
-
+    keyed = sa.select(
+        b.c.amount_fen,
+        b.c.outstanding_fen,
+        queries.bucket_index("due", b.c, as_of).label("due_index"),
+        queries.bucket_index("age", b.c, as_of).label("age_index"),
+    ).subquery("keyed")
+    rows = db.session.execute(
+        sa.select(
+            keyed.c.due_index,
+            keyed.c.age_index,
+            sa.func.count(),
+            sa.cast(sa.func.sum(keyed.c.amount_fen), sa.BigInteger),
+            sa.cast(sa.func.sum(keyed.c.outstanding_fen), sa.BigInteger),
+        ).group_by(keyed.c.due_index, keyed.c.age_index)
+    )
+    count = amount = 0
+    due = dict.fromkeys(rules.DUE_BUCKETS, 0)
+    age = dict.fromkeys(rules.AGE_BUCKETS, 0)
+    for due_index, age_index, items, amount_fen, outstanding_fen in rows:
+        count += items
+        amount += int(amount_fen or 0)
+        due[rules.DUE_BUCKETS[due_index]] += int(outstanding_fen or 0)
+        age[rules.AGE_BUCKETS[age_index]] += int(outstanding_fen or 0)
+    outstanding = sum(due.values())
     return Totals(
-        count=int(row["count"] or 0),
-        amount=money("amount"),
-        outstanding=money("outstanding"),
-        overdue=money("overdue"),
-        due={bucket: money(bucket) for bucket in rules.DUE_BUCKETS},
-        age={bucket: money(bucket) for bucket in rules.AGE_BUCKETS},
+        count=count,
+        amount=from_fen(amount),
+        outstanding=from_fen(outstanding),
+        overdue=from_fen(outstanding - due["not_due"]),
+        due={bucket: from_fen(fen) for bucket, fen in due.items()},
+        age={bucket: from_fen(fen) for bucket, fen in age.items()},
     )
 
 

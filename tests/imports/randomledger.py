@@ -20,6 +20,15 @@ KINDS = ["dealer", "customer", "employer", "发包单位"]
 METHODS = ["transfer", "acceptance_bill", "offset", "实物抵债", ""]
 DEPARTMENTS = ["销售一部", "销售二部"]
 USERS = ["wang", "li"]
+FINANCE = ["fin.proposer", "fin.approver"]  # credit notes: proposed by one, decided by the other
+# A contract's overdue terms: none, an annual rate, a rate per day (exported as its annual
+# equivalent on the contract's items: the same interest to the fen).
+CONTRACT_TERMS = [
+    None,
+    (Decimal("6"), "annual"),
+    (Decimal("0.05"), "daily"),
+    (Decimal("12.5"), "annual"),
+]
 AS_OF = [date(2023, 3, 1), date(2023, 12, 31), date(2024, 2, 29), date(2025, 6, 30)]
 
 
@@ -94,6 +103,8 @@ def people(app, make_user) -> None:
 
     for username in USERS:
         make_user(username, "sales")
+    for username in FINANCE:
+        make_user(username, "finance")
     with app.app_context():
         company = auth.create_department("集团", "company", None)
         for name in DEPARTMENTS:
@@ -101,13 +112,17 @@ def people(app, make_user) -> None:
         db.session.commit()
 
 
-def build(seed: int, counterparties=4, items=14, receipts=10) -> None:
-    """The same kind of ledger, written through the ledger services (allocation per document)."""
+def build(seed: int, counterparties=4, items=14, receipts=10, credits=True) -> None:
+    """The same kind of ledger, written through the ledger services (allocation per document),
+    with overdue terms on the contracts and — with ``credits`` — credit notes and write-offs
+    (approved, rejected, or still awaiting approval) entered before the receipts."""
     from recovery.auth.services import find_department, find_user
+    from recovery.ledger import services as ledger
     from recovery.ledger.codes import COUNTERPARTY_KINDS, ITEM_TYPES, RECEIPT_METHODS, resolve
     from recovery.parties import services as parties
 
     item_rows, receipt_rows = rows(seed, counterparties, items, receipts)
+    extra = random.Random(seed + 1)  # what the import rows do not carry
     builder = LedgerBuilder()
     cps, projects, contracts, items_by_no = {}, {}, {}, {}
     for row in item_rows:
@@ -125,10 +140,13 @@ def build(seed: int, counterparties=4, items=14, receipts=10) -> None:
         contract = None
         if row["contract_no"]:
             if row["contract_no"] not in contracts:
+                terms = extra.choice(CONTRACT_TERMS)
                 contracts[row["contract_no"]] = parties.save_contract(
                     number=row["contract_no"],
                     counterparty_id=cps[code].id,
                     project_id=project.id if project else None,
+                    overdue_rate=terms[0] if terms else None,
+                    rate_basis=terms[1] if terms else "annual",
                 )
             contract = contracts[row["contract_no"]]
         department = find_department(row["department"]) if row["department"] else None
@@ -146,6 +164,23 @@ def build(seed: int, counterparties=4, items=14, receipts=10) -> None:
             responsible_id=user.id if user else None,
             overdue_rate=Decimal(row["overdue_rate"]) if row["overdue_rate"] else None,
         )
+    if credits:
+        proposer, approver = (find_user(name) for name in FINANCE)
+        for n, item in enumerate(items_by_no.values()):
+            if extra.random() >= 0.35:
+                continue
+            adjustment = ledger.propose_adjustment(
+                item,
+                kind=extra.choice(["credit_note", "write_off"]),
+                amount=Decimal(extra.randrange(1, max(2, int(item.amount * 50)))) / 100,
+                dated_on=item.recognized_on + timedelta(days=extra.randrange(0, 300)),
+                reason=extra.choice(["price", "=formula-like", "坏账"]),
+                number=f"ADJ{n:04d}",
+                actor=proposer,
+            )
+            decision = extra.choice(["approved", "approved", "approved", "rejected", "proposed"])
+            if decision != "proposed":
+                ledger.decide_adjustment(adjustment, approve=decision == "approved", actor=approver)
     for row in receipt_rows:
         builder.receipt(
             cps[row["counterparty_code"]],
@@ -167,7 +202,11 @@ def wipe() -> None:
 
 
 def reports(as_of_dates=AS_OF) -> dict:
-    """Every aging view on both bases, and the interest rows, as plain comparable values."""
+    """Every aging view on both bases, and the interest rows, as plain comparable values.
+
+    An interest row's rate is compared as its annual equivalent: a contract's rate per day
+    travels in the items file as that (0.05 %/day → 18.25 % a year at actual/365); every
+    amount, the interest included, must be the same to the fen."""
     snapshot = {}
     for as_of in as_of_dates:
         for by in queries.DIMENSIONS:
@@ -176,5 +215,26 @@ def reports(as_of_dates=AS_OF) -> dict:
                     (row.key, row.name, row.values)
                     for row in queries.aging(as_of, by=by, basis=basis)
                 ]
-        snapshot[(as_of, "interest")] = list(queries.interest_rows(as_of, Decimal("6")))
+        snapshot[(as_of, "interest")] = [
+            {
+                **{k: v for k, v in row.items() if k not in ("rate", "basis")},
+                "annual_rate": row["rate"] * 365 if row["basis"] == "daily" else row["rate"],
+            }
+            for row in queries.interest_rows(as_of, Decimal("6"))
+        ]
     return snapshot
+
+
+def approve_all(approver: str = FINANCE[1]) -> int:
+    """Approve every credit note and write-off awaiting a decision (as after an import)."""
+    from recovery.auth.services import find_user
+    from recovery.ledger import services as ledger
+
+    user = find_user(approver)
+    pending = db.session.scalars(
+        sa.select(Adjustment).where(Adjustment.status == "proposed").order_by(Adjustment.id)
+    ).all()
+    for adjustment in pending:
+        ledger.decide_adjustment(adjustment, approve=True, actor=user)
+    db.session.commit()
+    return len(pending)
