@@ -50,6 +50,7 @@ def from_environment(instance_path: Path) -> dict:
     if not isinstance(log_level, int):
         log_level = logging.INFO
     max_upload_mb = int(os.environ.get("RECOVERY_MAX_UPLOAD_MB", "64"))
+    smtp_starttls = _env_bool("RECOVERY_SMTP_STARTTLS", default=True)
     return {
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": secret_key_for(instance_path),
@@ -71,4 +72,12 @@ def from_environment(instance_path: Path) -> dict:
         "LANGUAGES": ["zh_CN", "en"],
         "PASSWORD_HASH_METHOD": "scrypt",
         "WTF_CSRF_TIME_LIMIT": None,
+        # Outgoing e-mail (recovery/core/mail.py): off while RECOVERY_SMTP_HOST is empty.
+        "SMTP_HOST": os.environ.get("RECOVERY_SMTP_HOST", "").strip(),
+        "SMTP_PORT": int(os.environ.get("RECOVERY_SMTP_PORT") or (587 if smtp_starttls else 25)),
+        "SMTP_USER": os.environ.get("RECOVERY_SMTP_USER", ""),
+        "SMTP_PASSWORD": os.environ.get("RECOVERY_SMTP_PASSWORD", ""),
+        "SMTP_SENDER": os.environ.get("RECOVERY_SMTP_SENDER", "").strip(),
+        "SMTP_STARTTLS": smtp_starttls,
+        "SMTP_TIMEOUT": 30,
     }

@@ -10,11 +10,26 @@ from recovery.cases.models import (
     RecoveryCase,
     Strategy,
 )
+from recovery.dashboard.models import MonthSnapshot
 from recovery.jobs.models import Job
 from recovery.ledger.models import Adjustment, Application, Item, Receipt
+from recovery.legal.models import (
+    Hearing,
+    Lawsuit,
+    LawsuitCost,
+    LawsuitRecovery,
+    Referral,
+    ReferralDecision,
+    ReferralDocument,
+    ReferralItem,
+)
+from recovery.letters.models import BatchLine, Letter, LetterBatch
+from recovery.limitation.models import LimitationEvent, LimitationWarning
 from recovery.parties.models import Contact, Contract, Counterparty, Project
+from recovery.provisions.models import ProvisionRun, ProvisionRunLine, SpecificProvision
 from recovery.responsibility.models import Handover, HandoverCheck, ResponsibilityChange
 from recovery.settings.models import Setting
+from recovery.targets.models import RewardEntry, RewardList, Target
 
 __all__ = [
     "Activity",
@@ -22,6 +37,7 @@ __all__ = [
     "Application",
     "ApprovalDecision",
     "AuditLog",
+    "BatchLine",
     "Collateral",
     "Contact",
     "Contract",
@@ -32,16 +48,35 @@ __all__ = [
     "ExtensionRequest",
     "Handover",
     "HandoverCheck",
+    "Hearing",
     "Item",
     "Job",
+    "Lawsuit",
+    "LawsuitCost",
+    "LawsuitRecovery",
+    "LimitationEvent",
+    "LimitationWarning",
+    "Letter",
+    "LetterBatch",
     "LoginAttempt",
+    "MonthSnapshot",
     "Project",
     "Promise",
+    "ProvisionRun",
+    "ProvisionRunLine",
     "Receipt",
     "RecoveryCase",
+    "Referral",
+    "ReferralDecision",
+    "ReferralDocument",
+    "ReferralItem",
+    "RewardEntry",
+    "RewardList",
     "ResponsibilityChange",
     "Setting",
+    "SpecificProvision",
     "Strategy",
+    "Target",
     "User",
     "UserRole",
 ]

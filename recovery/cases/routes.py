@@ -27,7 +27,6 @@ from recovery.cases.forms import (
     DecisionForm,
     ExtensionDecisionForm,
     ExtensionForm,
-    ReferForm,
     RegistrationForm,
     StrategyForm,
     StrategyNewForm,
@@ -415,15 +414,10 @@ def _typed_action(case_id: int, form, template: str, title: str, action):
 @bp.route("/<int:case_id>/refer", methods=["GET", "POST"])
 @roles_required(*WRITERS)
 def refer(case_id: int):
-    return _typed_action(
-        case_id,
-        ReferForm(),
-        "cases/case_action.html",
-        _("Refer to legal"),
-        lambda case, form: services.refer_case(
-            case, form.note.data, version=posted_version(), actor=current_user
-        ),
-    )
+    """Referring to legal is the referral flow of the legal part (claim and evidence package):
+    the case becomes 'referred' when the referral is sent."""
+    case = get_visible_case(case_id)
+    return redirect(url_for("legal.new_referral", case_id=case.id))
 
 
 @bp.route("/<int:case_id>/close", methods=["GET", "POST"])

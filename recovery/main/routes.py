@@ -26,11 +26,11 @@ install_template_helpers(bp)
 
 # The page each role starts on, in the order a multi-role user is sent to them.
 HOME_ENDPOINTS = (
-    (EXECUTIVE, "main.executive_home"),
+    (EXECUTIVE, "dashboard.index"),
     (SUPERVISOR, "worklist.team"),
     (SALES, "worklist.index"),
     (FINANCE, "main.finance_home"),
-    (LEGAL, "main.legal_home"),
+    (LEGAL, "legal.index"),
     (ADMIN, "admin.users"),
 )
 
@@ -91,10 +91,12 @@ def supervisor_home():
 @bp.route("/home/legal")
 @roles_required(LEGAL)
 def legal_home():
-    return render_template("main/home.html", role=LEGAL)
+    """Legal's home is its page of referrals and lawsuits (kept for old bookmarks)."""
+    return redirect(url_for("legal.index"))
 
 
 @bp.route("/home/executive")
 @roles_required(EXECUTIVE)
 def executive_home():
-    return render_template("main/home.html", role=EXECUTIVE)
+    """The executive's home is the dashboard (issue 6); kept for old bookmarks."""
+    return redirect(url_for("dashboard.index", **request.args))

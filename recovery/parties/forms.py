@@ -183,4 +183,5 @@ class ContractForm(FlaskForm):
     rate_basis = SelectField(_l("Rate stated"), choices=choices(RATE_BASES.items()))
     reviewed = BooleanField(_l("Passed contract review"), default=True)
     signer_id = SelectField(_l("Signer"), coerce=optional_int)
+    installments = BooleanField(_l("Installments of one debt (同一债务分期履行)"), default=False)
     submit = SubmitField(_l("Save"))

@@ -97,6 +97,9 @@ class Contract(db.Model):
     rate_basis: Mapped[str] = mapped_column(sa.String(10), default="annual")
     reviewed: Mapped[bool] = mapped_column(default=True)
     signer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    # 同一债务分期履行: its items are installments of one debt, so limitation runs for all of
+    # them from the due date of the last installment (Civil Code art. 189).
+    installments: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     counterparty: Mapped[Counterparty] = relationship()

@@ -383,6 +383,7 @@ def _contract_values(form: ContractForm) -> dict | None:
         "rate_basis": form.rate_basis.data,
         "reviewed": form.reviewed.data,
         "signer_id": form.signer_id.data,
+        "installments": form.installments.data,
     }
 
 

@@ -138,3 +138,17 @@ def interest(as_of, fmt, output):
     """Overdue interest as of a date: one row per item with interest above zero."""
     _check_destination(fmt, output)
     _emit(interest_report.interest_table(as_of), fmt, output)
+
+
+# Commands of later issues, each in its own module (they use the types above).
+from recovery.reports import kpi as kpi_report  # noqa: E402
+
+report_cli.add_command(kpi_report.kpi)
+
+from recovery.reports import limitation as limitation_report  # noqa: E402
+
+report_cli.add_command(limitation_report.command())
+
+from recovery.reports import monthly as monthly_report  # noqa: E402
+
+report_cli.add_command(monthly_report.monthly)

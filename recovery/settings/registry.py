@@ -37,6 +37,7 @@ G_LEDGER = _l("Interest and provisions")
 G_LIMITATION = _l("Limitation and letters")
 G_CASES = _l("Recovery cases")
 G_COMPANY = _l("Company and letterhead")
+G_REWARDS = _l("Rewards and penalties")
 
 SPECS: tuple[SettingSpec, ...] = (
     SettingSpec(
@@ -133,6 +134,15 @@ SPECS: tuple[SettingSpec, ...] = (
         maximum=Decimal(3650),
     ),
     SettingSpec(
+        "letters.deadline_days",
+        G_LIMITATION,
+        _l("Demand letters: pay within (days after the letter date)"),
+        "int",
+        "15",
+        minimum=Decimal(1),
+        maximum=Decimal(365),
+    ),
+    SettingSpec(
         "cases.propose_overdue_amount",
         G_CASES,
         _l("Propose a recovery case when overdue exceeds (CNY)"),
@@ -166,10 +176,53 @@ SPECS: tuple[SettingSpec, ...] = (
         minimum=Decimal(1),
         maximum=Decimal(3650),
     ),
+    # Rewards and penalties (考核奖罚): the rule of the proposed lists (docs/targets.md).
+    SettingSpec(
+        "rewards.bonus_unit",
+        G_REWARDS,
+        _l("Bonus: for every full amount recovered above target of (CNY)"),
+        "money",
+        "10000.00",
+        minimum=Decimal("0.01"),
+    ),
+    SettingSpec(
+        "rewards.bonus_per_unit",
+        G_REWARDS,
+        _l("Bonus per full amount above target (CNY; 0: no bonus)"),
+        "money",
+        "100.00",
+        minimum=Decimal(0),
+    ),
+    SettingSpec(
+        "rewards.threshold_percent",
+        G_REWARDS,
+        _l("Deduction when completion of the recovery target is below (%)"),
+        "decimal",
+        "80",
+        minimum=Decimal(0),
+        maximum=Decimal(100),
+    ),
+    SettingSpec(
+        "rewards.below_threshold_deduction",
+        G_REWARDS,
+        _l("Deduction below that completion (CNY; 0: none)"),
+        "money",
+        "500.00",
+        minimum=Decimal(0),
+    ),
+    SettingSpec(
+        "rewards.broken_promise_deduction",
+        G_REWARDS,
+        _l("Deduction per broken promise to pay (CNY; 0: none)"),
+        "money",
+        "50.00",
+        minimum=Decimal(0),
+    ),
     SettingSpec(
         "company.name", G_COMPANY, _l("Company name on letters"), "text", "示例集团有限公司"
     ),
     SettingSpec("company.address", G_COMPANY, _l("Company address"), "text", ""),
+    SettingSpec("company.phone", G_COMPANY, _l("Telephone printed on letters"), "text", ""),
     SettingSpec(
         "company.payment_account",
         G_COMPANY,

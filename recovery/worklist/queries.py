@@ -10,23 +10,22 @@ docs/recovery-work.md):
    - a broken promise not followed up (no activity logged for the counterparty on a day after
      the promise's due date),
    - a next step due today or earlier (the next step of the counterparty's latest activity),
-   - limitation approaching (approximate: an open overdue item whose due date plus three years
-     falls within the longest ``limitation.warning_days`` from today, or has passed —
-     interruptions are not counted, so it warns early rather than late; issue 5 brings the
-     full rule),
+   - limitation approaching: an open item whose limitation (the full rule of
+     recovery/limitation, interruptions and the official calendar included) ends within the
+     longest ``limitation.warning_days`` from today, or has ended,
    - a strategy of the account waiting for the person's approval;
 2. then the overdue amount × days past due (yuan-days, summed over the overdue items): a large
    debt that is long overdue before a small or recent one;
 3. then the overdue amount, then the counterparty code.
 
-Everything but the breaches is computed in the database; the breaches need the official
-calendar, so they are found first (few rows) and passed in as a set of counterparty ids.
+Everything but the breaches and the limitation is computed in the database; those need the
+official calendar, so they are found first (few rows) and passed in as counterparty ids.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -40,10 +39,7 @@ from recovery.core.sqltime import days_between
 from recovery.extensions import db
 from recovery.ledger import queries as ledger_queries
 from recovery.parties.models import Counterparty
-from recovery.settings.services import get_setting
 from recovery.worklist.service_levels import Breach, Levels, find_breaches
-
-LIMITATION_YEARS = 3
 
 cp_t = Counterparty.__table__
 case_t = RecoveryCase.__table__
@@ -129,26 +125,6 @@ def user_names(ids) -> dict[int, str]:
 # The lines
 
 
-def years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
-
-
-def limitation_cutoff(as_of: date) -> date:
-    """Items due on or before this day are flagged: due + 3 years ≤ as_of + longest warning."""
-    warning = max(get_setting("limitation.warning_days") or [0])
-    return years_before(as_of + timedelta(days=warning), LIMITATION_YEARS)
-
-
-def approximate_limitation_end(due_on: date) -> date:
-    try:
-        return due_on.replace(year=due_on.year + LIMITATION_YEARS)
-    except ValueError:  # 29 February: the month's last day
-        return due_on.replace(year=due_on.year + LIMITATION_YEARS, day=28)
-
-
 @dataclass
 class WorkLine:
     counterparty_id: int
@@ -171,12 +147,7 @@ class WorkLine:
     approvals: int
     attention: int
     breaches: list[Breach] = field(default_factory=list)
-
-    @property
-    def limitation_on(self) -> date | None:
-        if not self.limitation_flag or self.oldest_due_on is None:
-            return None
-        return approximate_limitation_end(self.oldest_due_on)
+    limitation_on: date | None = None  # the earliest expiry among the warned items
 
 
 def _approval_counts(approver):
@@ -195,7 +166,9 @@ def _approval_counts(approver):
     )
 
 
-def lines_query(owner_ids, as_of: date, *, breach_counterparties=(), approver=None):
+def lines_query(
+    owner_ids, as_of: date, *, breach_counterparties=(), approver=None, limitation_counterparties=()
+):
     """The SELECT of the worklist lines of ``owner_ids``' accounts, ranked."""
     from recovery.activities.promises import promise_status_rows
 
@@ -276,7 +249,11 @@ def lines_query(owner_ids, as_of: date, *, breach_counterparties=(), approver=No
         if breach_counterparties
         else sa.literal(0)
     )
-    limitation_flag = sa.case((debts.c.oldest_due_on <= limitation_cutoff(as_of), 1), else_=0)
+    limitation_flag = (
+        sa.case((cp_t.c.id.in_(list(limitation_counterparties)), 1), else_=0)
+        if limitation_counterparties
+        else sa.literal(0)
+    )
     approvals_count = (
         sa.func.coalesce(approvals.c.approvals, 0) if approvals is not None else sa.literal(0)
     )
@@ -332,7 +309,7 @@ def lines_query(owner_ids, as_of: date, *, breach_counterparties=(), approver=No
     return query
 
 
-def _line(row, breaches: dict[int, list[Breach]]) -> WorkLine:
+def _line(row, breaches: dict[int, list[Breach]], limitation=None) -> WorkLine:
     return WorkLine(
         counterparty_id=row.counterparty_id,
         code=row.code,
@@ -354,6 +331,7 @@ def _line(row, breaches: dict[int, list[Breach]]) -> WorkLine:
         approvals=int(row.approvals or 0),
         attention=int(row.attention or 0),
         breaches=breaches.get(row.counterparty_id, []),
+        limitation_on=(limitation or {}).get(row.counterparty_id),
     )
 
 
@@ -388,12 +366,22 @@ def worklist_page(
     breaches = open_breaches_by_counterparty(
         now, account_case_ids(owner_ids, departments=departments), levels
     )
-    query = lines_query(owner_ids, as_of, breach_counterparties=breaches.keys(), approver=approver)
+    from recovery.limitation.services import earliest_warned_expiry
+
+    accounts = account_ids(owner_ids).subquery("accounts")
+    limitation = earliest_warned_expiry(as_of, sa.select(accounts.c.id))
+    query = lines_query(
+        owner_ids,
+        as_of,
+        breach_counterparties=breaches.keys(),
+        approver=approver,
+        limitation_counterparties=limitation.keys(),
+    )
     number = max(1, page or 1)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     rows = db.session.execute(query.limit(per_page).offset((number - 1) * per_page)).all()
     return Page(
-        items=[_line(row, breaches) for row in rows],
+        items=[_line(row, breaches, limitation) for row in rows],
         number=number,
         per_page=per_page,
         total=total,
@@ -412,6 +400,9 @@ class Waiting:
     extensions: list = field(default_factory=list)
     adjustments: int = 0
     disputes_due: int = 0
+    # Legal's decisions on referrals the person prepared, sent or whose case they work.
+    referrals: list = field(default_factory=list)
+    limitation: object = None  # legal: recovery.limitation.services.Summary
 
     @property
     def any(self) -> bool:
@@ -421,6 +412,8 @@ class Waiting:
             or self.extensions
             or self.adjustments
             or self.disputes_due
+            or self.referrals
+            or (self.limitation is not None and self.limitation.any)
         )
 
 
@@ -481,6 +474,14 @@ def waiting_for(user, as_of: date, *, limit: int = 10) -> Waiting:
         )
         or 0
     )
+    from recovery.core.timeutil import utcnow
+    from recovery.legal.queries import notices_for
+
+    waiting.referrals = notices_for(user, utcnow())
+    if user.has_role("legal"):
+        from recovery.limitation.services import summary
+
+        waiting.limitation = summary(as_of)
     return waiting
 
 

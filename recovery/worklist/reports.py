@@ -18,9 +18,9 @@ Definitions (also in docs/recovery-work.md):
   its people are credited with it; the total row counts each once across the report;
 - cases (monthly): cases assigned to the person that were open at some time in the month;
   closed: those of them closed in the month;
-- target (monthly): the sum of the target amounts (清欠目标) of the person's cases whose target
-  date falls in the month — the case's assignee, or its counterparty's responsible person
-  when unassigned. Issue 6 brings targets of their own; until then this is the measure.
+- target (monthly): the recovery target of the month (清欠指标, recovery.targets.services
+  .target_for) — a person's own, a department's own (else its sub-departments'); the total
+  row adds the targets of the departments listed that have no listed department above them.
 - breaches (weekly): service-level breaches of the person's cases whose deadline fell in the
   week (recovery/worklist/service_levels).
 
@@ -45,7 +45,6 @@ from recovery.core.sqltime import day_end_utc
 from recovery.extensions import db
 from recovery.ledger.models import Receipt
 from recovery.ledger.queries import fen
-from recovery.parties.models import Counterparty
 from recovery.responsibility.queries import responsible_at
 from recovery.worklist.service_levels import COMPANY_ZONE, find_breaches, to_utc
 
@@ -58,7 +57,6 @@ dept_t = Department.__table__
 activity_t = Activity.__table__
 promise_t = Promise.__table__
 case_t = RecoveryCase.__table__
-cp_t = Counterparty.__table__
 receipt_t = Receipt.__table__
 
 
@@ -354,11 +352,6 @@ def _recovered_total(period: Period, people: list[int]) -> Decimal:
     return from_fen(int(total or 0))
 
 
-def _case_owner():
-    """Who a case's target belongs to: its assignee, else its counterparty's responsible."""
-    return sa.func.coalesce(case_t.c.assignee_id, cp_t.c.responsible_id)
-
-
 def _cases(period: Period, people: list[int], group: str) -> dict:
     key = _grouped(group)
     closed_in_period = sa.and_(
@@ -385,22 +378,39 @@ def _cases(period: Period, people: list[int], group: str) -> dict:
 
 
 def _targets(period: Period, people: list[int], group: str) -> dict:
-    owner = _case_owner()
-    key = _grouped(group)
-    query = (
-        sa.select(key.label("key"), sa.func.sum(fen(case_t.c.target_amount)))
-        .select_from(case_t)
-        .join(cp_t, cp_t.c.id == case_t.c.counterparty_id)
-        .join(users_t, users_t.c.id == owner)
-        .where(
-            owner.in_(people),
-            case_t.c.target_amount.is_not(None),
-            case_t.c.target_date >= period.first,
-            case_t.c.target_date <= period.last,
+    """The month's recovery targets (recovery.targets): per person, or per department."""
+    from recovery.targets.services import recovery_targets
+
+    if group == "person":
+        found = recovery_targets(period.first, period.last, user_ids=people)
+    else:
+        found = recovery_targets(period.first, period.last, department_ids=_departments_of(people))
+    return {key: target["recovery"] for (_kind, key), target in found.items()}
+
+
+def _departments_of(people: list[int]) -> list[int]:
+    return sorted(
+        set(
+            db.session.scalars(
+                sa.select(users_t.c.department_id).where(
+                    users_t.c.id.in_(people), users_t.c.department_id.is_not(None)
+                )
+            )
         )
-        .group_by(key)
     )
-    return {row[0]: from_fen(int(row[1] or 0)) for row in db.session.execute(query)}
+
+
+def _total_target(period: Period, people: list[int]) -> Decimal:
+    """The departments' targets, each once: a department below another listed one is
+    inside that one's target already."""
+    from recovery.targets.queries import ancestors_and_self, department_parents
+    from recovery.targets.services import recovery_targets
+
+    listed = _departments_of(people)
+    parents = department_parents()
+    top = [d for d in listed if not set(ancestors_and_self(d, parents)[1:]) & set(listed)]
+    found = recovery_targets(period.first, period.last, department_ids=top)
+    return sum((target["recovery"] for target in found.values()), ZERO)
 
 
 def _breaches(period: Period, people: list[int], as_of_moment: datetime, group: str) -> dict:
@@ -535,10 +545,10 @@ def build_report(
             "promises_broken",
             "cases",
             "cases_closed",
-            "target",
             "breaches",
         ):
             setattr(total, name, getattr(total, name) + getattr(row, name))
+    total.target = _total_target(period, people)
     total.cases_worked = _distinct_cases_worked(period, people)
     total.recovered = _recovered_total(period, people)
     return Report(period, as_of, people_rows, rows_by_group["department"], total)

@@ -451,15 +451,10 @@ def test_visit_extension_refer_and_close_on_screen(screen_world, sign_in):
     with screen_world.db():
         assert db.session.get(ExtensionRequest, extension_id).status == "approved"
 
-    page = text(sales.get(f"/cases/{case_id}/refer"))
-    refused = sales.post(f"/cases/{case_id}/refer", data={"note": "", "version": version_in(page)})
-    assert refused.status_code == 200
-    sales.post(
-        f"/cases/{case_id}/refer",
-        data={"note": "Ignores every demand", "version": version_in(page)},
-    )
-    with screen_world.db():
-        assert case_row(case_id).status == "referred"
+    # Referring is the legal part's referral flow (tests/legal): the old address leads there.
+    refer = sales.get(f"/cases/{case_id}/refer")
+    assert refer.status_code == 302
+    assert f"/legal/referrals/new?case_id={case_id}" in refer.headers["Location"]
 
     page = text(sales.get(f"/cases/{case_id}/close"))
     refused = sales.post(

@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from recovery.auth import services as auth
@@ -68,9 +69,9 @@ def setup_routine(app):
         x3 = work.counterparty("X3", responsible_id=zhou.id)
         for cp in (x1, x2, x3):
             work.item(cp, 100000, date(2025, 6, 1), date(2025, 7, 1))
-        # Cases: K1 on X1 assigned to chen (target 5,000 on 31 March); K2 on X2 unassigned
-        # (target 1,000 on 15 March, counted for X2's responsible, chen); K3 on X1? No: one open
-        # case per counterparty — K3 on X3 assigned to lin, target in April (not March).
+        # Cases: K1 on X1 assigned to chen; K2 on X2 unassigned; K3 on X3 assigned to lin (one
+        # open case per counterparty). Their case targets are not the month's targets: those
+        # are set in recovery.targets (set_march_targets).
         k1 = work.case(
             x1, number="K1", opened_at=L(2026, 2, 1, 9), assignee_id=chen.id,
             assigned_at=L(2026, 2, 1, 9), first_action_at=L(2026, 2, 1, 10),
@@ -174,9 +175,33 @@ def test_weekly_promises_are_judged_as_of_today_when_the_week_is_not_over(app):
         assert rows[ids["lin"]].promises_broken == 0
 
 
+def set_march_targets(ids):
+    """chen 6,000.00 for March, 东区 8,000.00 (targets of their own, recovery.targets)."""
+    from recovery.auth.models import User
+    from recovery.targets.services import save_target
+
+    executive = db.session.scalar(sa.select(User).where(User.username == "exec"))
+    for scope, amount in (
+        ({"user_id": ids["chen"]}, "6000"),
+        ({"department_id": ids["east"]}, "8000"),
+    ):
+        save_target(
+            actor=executive,
+            today=date(2026, 4, 20),
+            recovery=amount,
+            overdue_reduction="0",
+            period_start=MONTH.first,
+            period_end=MONTH.last,
+            reason="March targets",
+            **scope,
+        )
+    db.session.commit()
+
+
 def test_monthly_figures(app):
     ids = setup_routine(app)
     with app.app_context():
+        set_march_targets(ids)
         report = reports.build_report(MONTH, date(2026, 4, 20))
         rows = {row.key: row for row in report.people}
         chen, lin, zhou = rows[ids["chen"]], rows[ids["lin"]], rows[ids["zhou"]]
@@ -189,13 +214,15 @@ def test_monthly_figures(app):
         assert (chen.promises_made, chen.promises_kept, chen.promises_broken) == (2, 2, 1)
         # X1: 1,000 + 200 + 300; X2: 300.
         assert chen.recovered == Decimal("1800.00")
-        # Targets dated in March: K1 5,000 (assignee) + K2 1,000 (unassigned, X2's chen).
+        # March's targets of their own (recovery.targets): chen 6,000; lin none.
         assert chen.target == Decimal("6000.00")
         assert chen.percent_of_target == Decimal("30.0")
         assert lin.target == Decimal("0.00") and lin.percent_of_target is None
         assert zhou.contacts_total == 1 and zhou.recovered == Decimal("700.00")
         departments = {row.key: row for row in report.departments}
-        assert departments[ids["east"]].target == Decimal("6000.00")
+        assert departments[ids["east"]].target == Decimal("8000.00")
+        assert departments[ids["west"]].target == Decimal("0.00")
+        assert report.total.target == Decimal("8000.00")
         assert departments[ids["east"]].recovered == Decimal("2500.00")  # X1, X2, X3
         assert report.total.recovered == Decimal("2500.00")
         assert report.total.cases == 3 and report.total.cases_closed == 1
@@ -244,7 +271,9 @@ def test_weekly_xlsx(app, client):
 
 
 def test_monthly_pdf_has_the_chinese_text(app, client):
-    setup_routine(app)
+    ids = setup_routine(app)
+    with app.app_context():
+        set_march_targets(ids)
     login(client, "exec")
     response = client.get("/worklist/reports/monthly?month=2026-03&by=department&format=pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
@@ -255,4 +284,4 @@ def test_monthly_pdf_has_the_chinese_text(app, client):
         ["pdftotext", "-layout", "-", "-"], input=response.data, capture_output=True, check=True
     ).stdout.decode("utf-8")
     assert "东区" in text and "西区" in text and "2026-03" in text
-    assert "2,500.00" in text and "6,000.00" in text
+    assert "2,500.00" in text and "8,000.00" in text

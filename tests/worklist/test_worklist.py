@@ -71,7 +71,8 @@ def test_the_ranking_puts_attention_first_then_overdue_times_days(work):
     work.item(cp["H"], 1, AS_OF - timedelta(days=31), AS_OF - timedelta(days=1))
     work.promise(cp["H"], sales, 50, date(2026, 3, 2), date(2026, 3, 4))
     work.activity(cp["H"], sales, L(2026, 3, 5, 9, 0))
-    # I: due on 1 May 2023: three years end about 1 May 2026, within the 180-day warning.
+    # I: due on 1 May 2023: three years end on 1 May 2026, Labour Day, so the last day is the
+    # next working day, 6 May (art. 203) — within the 180-day warning.
     work.item(cp["I"], 5, date(2023, 4, 1), date(2023, 5, 1))
 
     page, lines = ranked(sales)
@@ -81,7 +82,7 @@ def test_the_ranking_puts_attention_first_then_overdue_times_days(work):
 
     assert lines["D"].attention == 2 and lines["D"].broken_promises == 1
     assert lines["D"].next_step_on == date(2026, 3, 7) and lines["D"].next_step == "check payment"
-    assert lines["I"].limitation_on == date(2026, 5, 1) and lines["I"].attention == 1
+    assert lines["I"].limitation_on == date(2026, 5, 6) and lines["I"].attention == 1
     assert lines["I"].days_overdue == (AS_OF - date(2023, 5, 1)).days
     assert lines["C"].next_step_on == AS_OF
     assert [b.rule for b in lines["E"].breaches] == ["first_action"]

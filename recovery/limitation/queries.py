@@ -1,0 +1,595 @@
+"""The limitation of every open item, in SQL where it must scale (docs/legal.md).
+
+Per item, the database finds the date the period runs from and the latest interruption of
+each kind — each a MAX over an indexed column (applications by item and date, activities by
+counterparty and time, promises by counterparty, referral items by item, events by item).
+The calendar arithmetic (art. 202's month ends, art. 203's working days, suspensions) is
+Python, per row of what is left after a safe pre-bound in SQL: with a window of DAYS, an
+item whose period started (due date or latest interruption) after
+``rules.earliest_possible_start(as_of, DAYS)`` cannot end within the window, because every
+rule only moves the end later than three years after the start.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cached_property
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from recovery.activities.models import Activity, Promise
+from recovery.core.money import from_fen
+from recovery.extensions import db
+from recovery.ledger import queries as ledger_queries
+from recovery.ledger.models import Application, Item
+from recovery.limitation import rules
+from recovery.limitation.labels import INTERRUPTION_LABELS
+from recovery.limitation.models import INTERRUPTION_KINDS as RECORDED_KINDS
+from recovery.limitation.models import LimitationEvent
+from recovery.parties.models import Contract, Counterparty
+from recovery.worklist.service_levels import end_of_local_day, to_local
+
+items_t = Item.__table__
+apps_t = Application.__table__
+cp_t = Counterparty.__table__
+contracts_t = Contract.__table__
+activities_t = Activity.__table__
+promises_t = Promise.__table__
+events_t = LimitationEvent.__table__
+
+# Activities that interrupt (DOMAIN §3, recovery/activities/rules.py): a demand that reached
+# the debtor (letter, e-mail, message, demand served — with its proof of arrival) is the
+# creditor's demand; a balance confirmation returned signed, or a call, visit or meeting in
+# which the debtor acknowledged the debt (or promised), is the debtor's acknowledgement.
+DEMAND_KINDS = ("demand", "letter", "email", "message")
+ACKNOWLEDGING_KINDS = ("call", "visit", "meeting")
+
+
+class LimitationFilter(ledger_queries.LedgerFilter):
+    """The ledger filter, plus lists of items, counterparties and departments, and the
+    pre-bound on the due date."""
+
+    def __init__(
+        self,
+        *,
+        item_ids=None,
+        counterparty_ids=None,
+        department_ids=None,
+        due_on_max: date | None = None,
+        **values,
+    ):
+        super().__init__(**values)
+        self.item_ids = item_ids
+        self.counterparty_ids = counterparty_ids
+        self.department_ids = department_ids
+        self.due_on_max = due_on_max
+
+    def apply(self, query, columns, as_of: date):
+        query = super().apply(query, columns, as_of)
+        if self.item_ids is not None:
+            query = query.where(columns["id"].in_(self.item_ids))
+        if self.counterparty_ids is not None:
+            query = query.where(columns["counterparty_id"].in_(self.counterparty_ids))
+        if self.department_ids is not None:
+            query = query.where(columns["department_id"].in_(self.department_ids))
+        if self.due_on_max is not None:
+            query = query.where(columns["due_on"] <= self.due_on_max)
+        return query
+
+
+@dataclass
+class ExpiryRow:
+    """One open item and the end of its limitation as of a date."""
+
+    item_id: int
+    document_no: str
+    counterparty_id: int
+    counterparty_code: str
+    counterparty_name: str
+    outstanding: Decimal
+    due_on: date
+    responsible_id: int | None  # the item's first-responsible person, else the counterparty's
+    department_id: int | None
+    contract_number: str | None  # set when the item is an installment of one debt
+    suit_filed_on: date | None
+    expiry: rules.Expiry
+    as_of: date
+
+    @property
+    def expires_on(self) -> date:
+        return self.expiry.expires_on
+
+    @property
+    def days_left(self) -> int:
+        return self.expiry.days_left(self.as_of)
+
+    @property
+    def last_interruption_on(self) -> date | None:
+        last = self.expiry.last_interruption
+        return last.on if last is not None else None
+
+    @property
+    def last_interruption_kind(self) -> str | None:
+        last = self.expiry.last_interruption
+        return last.kind if last is not None else None
+
+    @property
+    def installments(self) -> bool:
+        return self.contract_number is not None
+
+    @cached_property
+    def rule_note(self) -> str:
+        return rule_note(self)
+
+
+def rule_note(row: ExpiryRow) -> str:
+    """How the date was found, in words (translated): the start, the interruption, art. 202,
+    the suspension, art. 203, and whether the official calendar was known."""
+    e = row.expiry
+    parts = []
+    if row.installments:
+        parts.append(
+            _(
+                "Installments of one debt (contract %(contract)s): the period runs from the "
+                "last installment's due date, %(due)s.",
+                contract=row.contract_number,
+                due=e.due_on.isoformat(),
+            )
+        )
+    else:
+        parts.append(_("Due on %(due)s.", due=e.due_on.isoformat()))
+    if e.last_interruption is not None:
+        parts.append(
+            _(
+                "Interrupted on %(date)s (%(kind)s): the three years start again from that day.",
+                date=e.last_interruption.on.isoformat(),
+                kind=INTERRUPTION_LABELS[e.last_interruption.kind],
+            )
+        )
+    parts.append(
+        _("Three years end on %(date)s (arts. 188, 202).", date=e.three_years_end.isoformat())
+    )
+    if e.suspension is not None:
+        if e.suspension_lasting:
+            parts.append(
+                _(
+                    "Suspended since %(start)s by an obstacle not yet gone: the period ends six "
+                    "months after it is gone, so not before %(date)s (art. 194).",
+                    start=e.suspension.start.isoformat(),
+                    date=e.natural_end.isoformat(),
+                )
+            )
+        else:
+            parts.append(
+                _(
+                    "Suspended by an obstacle from %(start)s to %(end)s in the last six months: "
+                    "the period ends six months after it was gone, on %(date)s (art. 194).",
+                    start=e.suspension.start.isoformat(),
+                    end=e.suspension.end.isoformat(),
+                    date=e.natural_end.isoformat(),
+                )
+            )
+    if e.moved:
+        parts.append(
+            _(
+                "%(date)s is not a working day: the last day moves to the next working day, "
+                "%(moved)s (art. 203).",
+                date=e.natural_end.isoformat(),
+                moved=e.expires_on.isoformat(),
+            )
+        )
+    if not e.calendar_known:
+        parts.append(
+            _(
+                "The official holidays of %(year)s are not known yet: only weekends were "
+                "counted as days off, so the date may still move.",
+                year=e.expires_on.year,
+            )
+        )
+    if row.suit_filed_on is not None:
+        parts.append(
+            _(
+                "A suit was filed on %(date)s: while it runs, the period restarts only when the "
+                "proceedings end (art. 195); a judgment is enforced within two years (Civil "
+                "Procedure Law art. 250).",
+                date=row.suit_filed_on.isoformat(),
+            )
+        )
+    return " ".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# SQL
+
+
+def _as_date(value) -> date | None:
+    """Aggregates of date columns may come back as text on SQLite."""
+    if value is None or isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, datetime):
+        return value.date()
+    return date.fromisoformat(str(value)[:10])
+
+
+def _as_moment(value) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+def _lawsuit_tables():
+    """(lawsuits, referral_items) tables, or None while the legal part is not installed."""
+    try:
+        from recovery.legal.models import Lawsuit, ReferralItem
+    except ImportError:
+        return None
+    return Lawsuit.__table__, ReferralItem.__table__
+
+
+def _candidates(as_of: date, item_filter: LimitationFilter, bound: date | None):
+    """A SELECT of the open items with the day their period runs from and, per kind, the
+    latest interruption known as of the date (NULL: none). With ``bound``, only items none
+    of whose dates is after it."""
+    b = ledger_queries.outstanding_items(as_of, item_filter)
+    installments = sa.func.coalesce(contracts_t.c.installments, sa.false())
+    as_of_end = end_of_local_day(as_of)
+
+    def per_item_or_contract(single, grouped):
+        if not isinstance(single, sa.ColumnElement):
+            single = single.scalar_subquery()
+        return sa.case((installments, grouped.scalar_subquery()), else_=single)
+
+    # Installments of one debt run from the last installment's due date.
+    group = items_t.alias("installment")
+    base_due = per_item_or_contract(
+        b.c.due_on,
+        sa.select(sa.func.max(group.c.due_on)).where(
+            group.c.contract_id == b.c.contract_id, group.c.recognized_on <= as_of
+        ),
+    )
+
+    # A payment of the item (any installment of the debt) dated after its due date.
+    paid_item = items_t.alias("paid_item")
+    paid_on = per_item_or_contract(
+        sa.select(sa.func.max(apps_t.c.applied_on)).where(
+            apps_t.c.item_id == b.c.id,
+            apps_t.c.applied_on > b.c.due_on,
+            apps_t.c.applied_on <= as_of,
+        ),
+        sa.select(sa.func.max(apps_t.c.applied_on))
+        .select_from(apps_t.join(paid_item, paid_item.c.id == apps_t.c.item_id))
+        .where(
+            paid_item.c.contract_id == b.c.contract_id,
+            apps_t.c.applied_on > paid_item.c.due_on,
+            apps_t.c.applied_on <= as_of,
+        ),
+    )
+
+    # Activities and promises concern the counterparty's whole debt (they name no item).
+    a = activities_t
+    proof_given = sa.func.length(sa.func.trim(sa.func.coalesce(a.c.proof_of_arrival, ""))) > 0
+    of_counterparty = sa.and_(
+        a.c.counterparty_id == b.c.counterparty_id,
+        a.c.interrupts_limitation.is_(True),
+        a.c.occurred_at < as_of_end,
+    )
+    demand_at = (
+        sa.select(sa.func.max(a.c.occurred_at))
+        .where(of_counterparty, a.c.kind.in_(DEMAND_KINDS), proof_given)
+        .scalar_subquery()
+    )
+    acknowledged_at = (
+        sa.select(sa.func.max(a.c.occurred_at))
+        .where(
+            of_counterparty,
+            sa.or_(
+                a.c.kind.in_(ACKNOWLEDGING_KINDS),
+                sa.and_(a.c.kind == "confirmation", proof_given),
+            ),
+        )
+        .scalar_subquery()
+    )
+    promised_on = (
+        sa.select(sa.func.max(promises_t.c.promised_on))
+        .where(
+            promises_t.c.counterparty_id == b.c.counterparty_id,
+            promises_t.c.cancelled.is_(False),
+            promises_t.c.promised_on <= as_of,
+        )
+        .scalar_subquery()
+    )
+
+    # Interruptions recorded by hand on the item (or any installment of the debt).
+    event_item = items_t.alias("event_item")
+    recorded = sa.and_(
+        events_t.c.kind.in_(RECORDED_KINDS),
+        events_t.c.withdrawn.is_(False),
+        events_t.c.dated_on <= as_of,
+    )
+    recorded_on = per_item_or_contract(
+        sa.select(sa.func.max(events_t.c.dated_on)).where(events_t.c.item_id == b.c.id, recorded),
+        sa.select(sa.func.max(events_t.c.dated_on))
+        .select_from(events_t.join(event_item, event_item.c.id == events_t.c.item_id))
+        .where(event_item.c.contract_id == b.c.contract_id, recorded),
+    )
+
+    columns = [
+        b.c.id.label("item_id"),
+        b.c.document_no,
+        b.c.counterparty_id,
+        cp_t.c.code.label("counterparty_code"),
+        cp_t.c.name.label("counterparty_name"),
+        b.c.outstanding_fen,
+        b.c.due_on,
+        sa.func.coalesce(b.c.responsible_id, cp_t.c.responsible_id).label("responsible_id"),
+        b.c.department_id,
+        b.c.contract_id,
+        sa.case((installments, contracts_t.c.number), else_=sa.null()).label("contract_number"),
+        base_due.label("base_due"),
+        paid_on.label("paid_on"),
+        demand_at.label("demand_at"),
+        acknowledged_at.label("acknowledged_at"),
+        promised_on.label("promised_on"),
+        recorded_on.label("recorded_on"),
+    ]
+
+    # A suit filed for the item (its referral names it) — once the legal part is installed.
+    dated = ("paid_on", "promised_on", "recorded_on")
+    lawsuit_tables = _lawsuit_tables()
+    if lawsuit_tables is not None:
+        lawsuits_t, referral_items_t = lawsuit_tables
+        suit_item = items_t.alias("suit_item")
+        # Items taken out of the claim before acceptance (claimed false) were not sued for.
+        filed = sa.select(sa.func.max(lawsuits_t.c.filed_on)).where(
+            lawsuits_t.c.filed_on <= as_of, referral_items_t.c.claimed.is_(True)
+        )
+        suit_on = per_item_or_contract(
+            filed.select_from(
+                lawsuits_t.join(
+                    referral_items_t, referral_items_t.c.referral_id == lawsuits_t.c.referral_id
+                )
+            ).where(referral_items_t.c.item_id == b.c.id),
+            filed.select_from(
+                lawsuits_t.join(
+                    referral_items_t, referral_items_t.c.referral_id == lawsuits_t.c.referral_id
+                ).join(suit_item, suit_item.c.id == referral_items_t.c.item_id)
+            ).where(suit_item.c.contract_id == b.c.contract_id),
+        )
+        columns.append(suit_on.label("suit_on"))
+        dated += ("suit_on",)
+    else:
+        columns.append(sa.null().label("suit_on"))
+
+    query = (
+        sa.select(*columns)
+        .select_from(b)
+        .join(cp_t, cp_t.c.id == b.c.counterparty_id)
+        .outerjoin(contracts_t, contracts_t.c.id == b.c.contract_id)
+        .where(b.c.outstanding_fen > 0)
+    )
+    if bound is None:
+        return query
+    rows = query.subquery("limitation")
+    bound_moment = end_of_local_day(bound)
+    conditions = [rows.c.base_due <= bound]
+    conditions += [sa.or_(rows.c[name].is_(None), rows.c[name] <= bound) for name in dated]
+    conditions += [
+        sa.or_(rows.c[name].is_(None), rows.c[name] < bound_moment)
+        for name in ("demand_at", "acknowledged_at")
+    ]
+    return sa.select(rows).where(*conditions)
+
+
+def _recorded_events(as_of: date, item_filter: LimitationFilter):
+    """The events recorded by hand (few), by item and, for installments, by contract:
+    {item_id: [...]}, {contract_id: [...]} of (kind, dated_on, ended_on)."""
+    query = (
+        sa.select(
+            events_t.c.item_id,
+            items_t.c.contract_id,
+            events_t.c.kind,
+            events_t.c.dated_on,
+            events_t.c.ended_on,
+        )
+        .join(items_t, items_t.c.id == events_t.c.item_id)
+        .where(events_t.c.withdrawn.is_(False), events_t.c.dated_on <= as_of)
+    )
+    if item_filter.counterparty_ids is not None:
+        query = query.where(items_t.c.counterparty_id.in_(item_filter.counterparty_ids))
+    if item_filter.counterparty_id is not None:
+        query = query.where(items_t.c.counterparty_id == item_filter.counterparty_id)
+    by_item, by_contract = defaultdict(list), defaultdict(list)
+    for row in db.session.execute(query):
+        event = (row.kind, _as_date(row.dated_on), _as_date(row.ended_on))
+        by_item[row.item_id].append(event)
+        if row.contract_id is not None:
+            by_contract[row.contract_id].append(event)
+    return by_item, by_contract
+
+
+def _row(row, as_of: date, recorded) -> ExpiryRow:
+    by_item, by_contract = recorded
+    grouped = row.contract_number is not None
+    own = by_contract.get(row.contract_id, []) if grouped else by_item.get(row.item_id, [])
+    events = [
+        rules.Event(_as_date(row.paid_on), "payment") if row.paid_on else None,
+        rules.Event(to_local(_as_moment(row.demand_at)).date(), "demand")
+        if row.demand_at
+        else None,
+        rules.Event(to_local(_as_moment(row.acknowledged_at)).date(), "acknowledgement")
+        if row.acknowledged_at
+        else None,
+        rules.Event(_as_date(row.promised_on), "promise") if row.promised_on else None,
+        rules.Event(_as_date(row.suit_on), "suit") if row.suit_on else None,
+    ]
+    events += [rules.Event(on, kind) for kind, on, _end in own if kind != "suspension"]
+    suspensions = [rules.Suspension(on, end) for kind, on, end in own if kind == "suspension"]
+    due_on = _as_date(row.base_due)
+    return ExpiryRow(
+        item_id=row.item_id,
+        document_no=row.document_no,
+        counterparty_id=row.counterparty_id,
+        counterparty_code=row.counterparty_code,
+        counterparty_name=row.counterparty_name,
+        outstanding=from_fen(int(row.outstanding_fen)),
+        due_on=_as_date(row.due_on),
+        responsible_id=row.responsible_id,
+        department_id=row.department_id,
+        contract_number=row.contract_number,
+        suit_filed_on=_as_date(row.suit_on),
+        expiry=rules.expiry(due_on, as_of, events, suspensions),
+        as_of=as_of,
+    )
+
+
+def expiry_rows(
+    as_of: date,
+    *,
+    within: int | None = None,
+    counterparty_ids=None,
+    item_ids=None,
+    department_ids=None,
+    responsible_id: int | None = None,
+    counterparty_id: int | None = None,
+    visible_to: int | None = None,
+) -> list[ExpiryRow]:
+    """The items open as of the date with the end of their limitation, sorted by expiry date
+    then document number. ``within``: only those with at most that many days left (expired
+    ones included, with negative days left)."""
+    bound = rules.earliest_possible_start(as_of, within) if within is not None else None
+    item_filter = LimitationFilter(
+        item_ids=item_ids,
+        counterparty_ids=counterparty_ids,
+        department_ids=department_ids,
+        due_on_max=bound,
+        responsible_id=responsible_id,
+        counterparty_id=counterparty_id,
+    )
+    item_filter.visible_to = visible_to
+    recorded = _recorded_events(as_of, item_filter)
+    rows = [
+        _row(row, as_of, recorded)
+        for row in db.session.execute(_candidates(as_of, item_filter, bound))
+    ]
+    if within is not None:
+        rows = [row for row in rows if row.days_left <= within]
+    rows.sort(key=lambda row: (row.expires_on, row.document_no))
+    return rows
+
+
+def department_subtree(department_id: int | None) -> list[int] | None:
+    if department_id is None:
+        return None
+    from recovery.worklist.queries import department_subtree as subtree
+
+    return subtree(department_id)
+
+
+def expiring_count(as_of: date, within: int, department_id: int | None = None) -> int:
+    """How many open items' limitation ends within ``within`` days of the date (or has
+    ended); ``department_id``: items owned by that department or one below it."""
+    return len(expiry_rows(as_of, within=within, department_ids=department_subtree(department_id)))
+
+
+# ---------------------------------------------------------------------------------------------
+# One item: everything that counted (for its page)
+
+
+@dataclass
+class ItemHistory:
+    """The events behind one item's expiry, latest first (a few of each kind)."""
+
+    row: ExpiryRow | None  # None when the item is not open as of the date
+    group_item_ids: list[int]  # the item, or every installment of its debt
+    payments: list  # (applied_on, receipt_no, amount, document_no)
+    activities: list  # Activity rows that interrupt
+    promises: list  # Promise rows
+    lawsuits: list  # (filed_on, court, case_number)
+    recorded: list  # LimitationEvent rows, withdrawn ones included
+
+
+HISTORY_LIMIT = 10
+
+
+def item_history(item: Item, as_of: date) -> ItemHistory:
+    rows = expiry_rows(as_of, item_ids=[item.id])
+    row = rows[0] if rows else None
+    group_ids = [item.id]
+    if item.contract_id is not None and item.contract is not None and item.contract.installments:
+        group_ids = db.session.scalars(
+            sa.select(items_t.c.id).where(
+                items_t.c.contract_id == item.contract_id, items_t.c.recognized_on <= as_of
+            )
+        ).all()
+    from recovery.ledger.models import Receipt
+
+    payments = db.session.execute(
+        sa.select(apps_t.c.applied_on, Receipt.receipt_no, apps_t.c.amount, items_t.c.document_no)
+        .join(Receipt, Receipt.id == apps_t.c.receipt_id)
+        .join(items_t, items_t.c.id == apps_t.c.item_id)
+        .where(
+            apps_t.c.item_id.in_(group_ids),
+            apps_t.c.applied_on > items_t.c.due_on,
+            apps_t.c.applied_on <= as_of,
+        )
+        .order_by(apps_t.c.applied_on.desc(), apps_t.c.id.desc())
+        .limit(HISTORY_LIMIT)
+    ).all()
+    proof_given = sa.func.length(sa.func.trim(sa.func.coalesce(Activity.proof_of_arrival, ""))) > 0
+    activities = db.session.scalars(
+        sa.select(Activity)
+        .where(
+            Activity.counterparty_id == item.counterparty_id,
+            Activity.interrupts_limitation.is_(True),
+            Activity.occurred_at < end_of_local_day(as_of),
+            sa.or_(
+                Activity.kind.in_(ACKNOWLEDGING_KINDS),
+                sa.and_(Activity.kind.in_((*DEMAND_KINDS, "confirmation")), proof_given),
+            ),
+        )
+        .order_by(Activity.occurred_at.desc(), Activity.id.desc())
+        .limit(HISTORY_LIMIT)
+    ).all()
+    promises = db.session.scalars(
+        sa.select(Promise)
+        .where(
+            Promise.counterparty_id == item.counterparty_id,
+            Promise.cancelled.is_(False),
+            Promise.promised_on <= as_of,
+        )
+        .order_by(Promise.promised_on.desc(), Promise.id.desc())
+        .limit(HISTORY_LIMIT)
+    ).all()
+    lawsuits = []
+    lawsuit_tables = _lawsuit_tables()
+    if lawsuit_tables is not None:
+        lawsuits_t, referral_items_t = lawsuit_tables
+        lawsuits = db.session.execute(
+            sa.select(lawsuits_t.c.filed_on, lawsuits_t.c.court, lawsuits_t.c.case_number)
+            .join(referral_items_t, referral_items_t.c.referral_id == lawsuits_t.c.referral_id)
+            .where(
+                referral_items_t.c.item_id.in_(group_ids),
+                referral_items_t.c.claimed.is_(True),
+                lawsuits_t.c.filed_on <= as_of,
+            )
+            .distinct()
+            .order_by(lawsuits_t.c.filed_on.desc())
+        ).all()
+    recorded = db.session.scalars(
+        sa.select(LimitationEvent)
+        .where(LimitationEvent.item_id.in_(group_ids))
+        .order_by(LimitationEvent.dated_on.desc(), LimitationEvent.id.desc())
+    ).all()
+    return ItemHistory(
+        row=row,
+        group_item_ids=list(group_ids),
+        payments=payments,
+        activities=activities,
+        promises=promises,
+        lawsuits=lawsuits,
+        recorded=recorded,
+    )
