@@ -531,20 +531,41 @@ def _insert(
 ) -> list[int]:
     """Insert ``rows`` in bulk and append their audit entries; return the new ids in order.
 
-    ``key`` is a unique column (the document number or code) by which the new ids are read
-    back: a plain executemany is much faster than INSERT ... RETURNING row by row."""
+    PostgreSQL: the ids are taken from the table's own sequence first and written with the
+    rows (COPY returns nothing). SQLite: ``key`` is a unique column (the document number or
+    code) by which the new ids are read back — a plain executemany is much faster than
+    INSERT ... RETURNING row by row."""
     connection = db.session.connection()
     key_column = table.c[key]
     ids: list[int] = []
     for chunk in _chunks(rows, WRITE_CHUNK):
-        bulk.insert_many(connection, table, chunk)
-        found: dict = {}
-        for keys in _chunks([values[key] for values in chunk], _lookup_size()):
-            found.update(
+        if connection.dialect.name == "postgresql":
+            chunk_ids = (
                 connection.execute(
-                    sa.select(key_column, table.c.id).where(bulk.one_of(key_column, keys))
-                ).all()
+                    sa.text(
+                        "SELECT nextval(pg_get_serial_sequence(:table, 'id'))"
+                        " FROM generate_series(1, :n)"
+                    ),
+                    {"table": table.name, "n": len(chunk)},
+                )
+                .scalars()
+                .all()
             )
+            bulk.insert_many(
+                connection,
+                table,
+                [{**values, "id": row_id} for values, row_id in zip(chunk, chunk_ids, strict=True)],
+            )
+            found = {values[key]: row_id for values, row_id in zip(chunk, chunk_ids, strict=True)}
+        else:
+            bulk.insert_many(connection, table, chunk)
+            found = {}
+            for keys in _chunks([values[key] for values in chunk], _lookup_size()):
+                found.update(
+                    connection.execute(
+                        sa.select(key_column, table.c.id).where(bulk.one_of(key_column, keys))
+                    ).all()
+                )
         entries = []
         for values in chunk:
             row_id = found[values[key]]
