@@ -342,29 +342,23 @@ class RowContext:
             self.fail(name, raw, issue, examples=examples)
         return self.codes[key]
 
-    def date(self, name: str) -> date | None:
+    def _parsed(self, name: str, parse):
+        """The cell parsed by ``parse``, or None with the cell's error recorded."""
         raw = self.raw(name)
         try:
-            return reader.parse_date(raw)
+            return parse(raw)
         except reader.CellError as error:
             self.fail(name, raw, error.code, **error.params)
             return None
+
+    def date(self, name: str) -> date | None:
+        return self._parsed(name, reader.parse_date)
 
     def money(self, name: str) -> Decimal | None:
-        raw = self.raw(name)
-        try:
-            return reader.parse_money(raw)
-        except reader.CellError as error:
-            self.fail(name, raw, error.code, **error.params)
-            return None
+        return self._parsed(name, reader.parse_money)
 
     def rate(self, name: str) -> Decimal | None:
-        raw = self.raw(name)
-        try:
-            return reader.parse_rate(raw)
-        except reader.CellError as error:
-            self.fail(name, raw, error.code, **error.params)
-            return None
+        return self._parsed(name, reader.parse_rate)
 
 
 _LENGTHS = {
