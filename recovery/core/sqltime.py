@@ -86,3 +86,23 @@ def _day_end_utc_postgresql(element, compiler, **kw):
         f"(CAST({compiler.process(element.day, **kw)} AS TIMESTAMP) "
         f"+ INTERVAL '{element.seconds} seconds')"
     )
+
+
+class not_indexed(FunctionElement):  # noqa: N801 - reads like the SQL it renders
+    """A date column that SQLite must not pick an index for (its documented unary ``+``);
+    the column itself elsewhere. For a condition that is true of nearly every row, where
+    SQLite's planner would otherwise read a whole index instead of a selective one."""
+
+    type = sa.Date()
+    inherit_cache = True
+    name = "not_indexed"
+
+
+@compiles(not_indexed)
+def _not_indexed(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(not_indexed, "sqlite")
+def _not_indexed_sqlite(element, compiler, **kw):
+    return f"+{compiler.process(element.clauses, **kw)}"

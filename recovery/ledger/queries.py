@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from recovery.auth.models import Department, User
 from recovery.core.money import from_fen
-from recovery.core.sqltime import days_between
+from recovery.core.sqltime import days_between, not_indexed
 from recovery.extensions import db
 from recovery.ledger import rules
 from recovery.ledger.models import Adjustment, Application, Item, Receipt
@@ -193,38 +193,48 @@ def nothing_moved_after(as_of: date) -> bool:
     return latest is None or latest <= as_of
 
 
-def outstanding_items(as_of: date, item_filter: LedgerFilter | None = None):
+def outstanding_items(
+    as_of: date, item_filter: LedgerFilter | None = None, *, open_only: bool = False
+):
     """Items recognised by ``as_of`` with their outstanding fen as of that date (a subquery).
 
     Items whose last payment or credit is dated on or before ``as_of`` (nearly all, for
     today) take their stored open amount; only the others sum their movements up to the date.
     When no item moved after the date, the movements are not even joined.
+
+    ``open_only``: leave out items closed as of the date early — an item open then is open
+    now or moved after it — so that the planner reads the partial index of open items
+    (a literal 0 matches its predicate) instead of an index of all items.
     """
     if nothing_moved_after(as_of):
         outstanding = fen(items_t.c.open_amount)
         paid = credited = None
     else:
         outstanding, paid, credited = _moved_later_outstanding(as_of, item_filter)
-    query = (
-        sa.select(
-            items_t.c.id,
-            items_t.c.document_no,
-            items_t.c.counterparty_id,
-            items_t.c.project_id,
-            items_t.c.contract_id,
-            items_t.c.department_id,
-            items_t.c.responsible_id,
-            items_t.c.item_type,
-            items_t.c.category,
-            fen(items_t.c.amount).label("amount_fen"),
-            items_t.c.recognized_on,
-            items_t.c.due_on,
-            items_t.c.overdue_rate,
-            outstanding.label("outstanding_fen"),
-        )
-        .select_from(items_t)
-        .where(items_t.c.recognized_on <= as_of)
-    )
+    query = sa.select(
+        items_t.c.id,
+        items_t.c.document_no,
+        items_t.c.counterparty_id,
+        items_t.c.project_id,
+        items_t.c.contract_id,
+        items_t.c.department_id,
+        items_t.c.responsible_id,
+        items_t.c.item_type,
+        items_t.c.category,
+        fen(items_t.c.amount).label("amount_fen"),
+        items_t.c.recognized_on,
+        items_t.c.due_on,
+        items_t.c.overdue_rate,
+        outstanding.label("outstanding_fen"),
+    ).select_from(items_t)
+    if open_only:
+        open_now = fen(items_t.c.open_amount) != sa.literal_column("0")
+        if paid is not None:
+            open_now = sa.or_(open_now, items_t.c.last_movement_on > as_of)
+        # Nearly every open item was recognised by the date: not a condition to index on.
+        query = query.where(open_now, not_indexed(items_t.c.recognized_on) <= as_of)
+    else:
+        query = query.where(items_t.c.recognized_on <= as_of)
     if paid is not None:
         query = query.outerjoin(paid, paid.c.item_id == items_t.c.id).outerjoin(
             credited, credited.c.item_id == items_t.c.id

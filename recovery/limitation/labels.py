@@ -24,3 +24,11 @@ EVENT_LABELS = {
     ),
     "suspension": _l("Suspension: an obstacle to suing (force majeure, ...)"),
 }
+
+# Which period an item's date belongs to (rules.LIMITATION ...).
+PERIOD_LABELS = {
+    "limitation": _l("limitation (three years)"),
+    "enforcement": _l("time to apply for enforcement (two years)"),
+    "suit_pending": _l("suit pending: no period runs"),
+    "enforcing": _l("enforcement applied for: no period runs"),
+}

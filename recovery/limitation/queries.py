@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 
 from recovery.activities.models import Activity, Promise
 from recovery.core.money import from_fen
+from recovery.core.sqltime import not_indexed
 from recovery.extensions import db
 from recovery.ledger import queries as ledger_queries
 from recovery.ledger.models import Application, Item
@@ -60,6 +61,7 @@ class LimitationFilter(ledger_queries.LedgerFilter):
         counterparty_ids=None,
         department_ids=None,
         due_on_max: date | None = None,
+        sued_as_of: date | None = None,
         **values,
     ):
         super().__init__(**values)
@@ -67,6 +69,7 @@ class LimitationFilter(ledger_queries.LedgerFilter):
         self.counterparty_ids = counterparty_ids
         self.department_ids = department_ids
         self.due_on_max = due_on_max
+        self.sued_as_of = sued_as_of
 
     def apply(self, query, columns, as_of: date):
         query = super().apply(query, columns, as_of)
@@ -77,7 +80,11 @@ class LimitationFilter(ledger_queries.LedgerFilter):
         if self.department_ids is not None:
             query = query.where(columns["department_id"].in_(self.department_ids))
         if self.due_on_max is not None:
-            query = query.where(columns["due_on"] <= self.due_on_max)
+            # Most items are due long ago and closed: the partial index of open items is the
+            # one to read (outstanding_items(open_only=True)), not the index on due_on.
+            query = query.where(not_indexed(columns["due_on"]) <= self.due_on_max)
+        if self.sued_as_of is not None:
+            query = query.where(columns["id"].in_(_sued_items(self.sued_as_of)))
         return query
 
 
@@ -95,17 +102,26 @@ class ExpiryRow:
     responsible_id: int | None  # the item's first-responsible person, else the counterparty's
     department_id: int | None
     contract_number: str | None  # set when the item is an installment of one debt
-    suit_filed_on: date | None
     expiry: rules.Expiry
     as_of: date
 
     @property
-    def expires_on(self) -> date:
+    def expires_on(self) -> date | None:
+        """None while no period runs (proceedings pending, enforcement applied for)."""
         return self.expiry.expires_on
 
     @property
-    def days_left(self) -> int:
+    def days_left(self) -> int | None:
         return self.expiry.days_left(self.as_of)
+
+    @property
+    def running(self) -> bool:
+        return self.expiry.running
+
+    @property
+    def suit_filed_on(self) -> date | None:
+        proceedings = self.expiry.proceedings
+        return proceedings.filed_on if proceedings is not None else None
 
     @property
     def last_interruption_on(self) -> date | None:
@@ -126,6 +142,15 @@ class ExpiryRow:
         return rule_note(self)
 
 
+def _floor(e: rules.Expiry) -> date:
+    """The day the period restarted when the proceedings ended (an interruption must be later
+    to count)."""
+    p = e.proceedings
+    if e.period == rules.ENFORCEMENT:
+        return p.performance_deadline or p.judgment_effective_on
+    return p.closed_on
+
+
 def rule_note(row: ExpiryRow) -> str:
     """How the date was found, in words (translated): the start, the interruption, art. 202,
     the suspension, art. 203, and whether the official calendar was known."""
@@ -142,17 +167,81 @@ def rule_note(row: ExpiryRow) -> str:
         )
     else:
         parts.append(_("Due on %(due)s.", due=e.due_on.isoformat()))
-    if e.last_interruption is not None:
+    proceedings = e.proceedings
+    if proceedings is not None:
         parts.append(
             _(
-                "Interrupted on %(date)s (%(kind)s): the three years start again from that day.",
-                date=e.last_interruption.on.isoformat(),
-                kind=INTERRUPTION_LABELS[e.last_interruption.kind],
+                "A suit was filed on %(date)s: the limitation stops while the proceedings run "
+                "(art. 195).",
+                date=proceedings.filed_on.isoformat(),
             )
         )
-    parts.append(
-        _("Three years end on %(date)s (arts. 188, 202).", date=e.three_years_end.isoformat())
-    )
+        if e.period == rules.SUIT_PENDING:
+            parts.append(
+                _(
+                    "The proceedings have not ended: no period runs. When they end without a "
+                    "judgment the three years start again; after a judgment or mediation takes "
+                    "effect, enforcement must be applied for within two years."
+                )
+            )
+            return " ".join(parts)
+        if e.period == rules.ENFORCING:
+            parts.append(
+                _(
+                    "Enforcement was applied for on %(date)s: no period runs (a new application "
+                    "after the enforcement ends is not time-barred, SPC Interpretation of the "
+                    "Civil Procedure Law art. 517).",
+                    date=proceedings.enforcement_on.isoformat(),
+                )
+            )
+            return " ".join(parts)
+        if e.period == rules.ENFORCEMENT:
+            parts.append(
+                _(
+                    "The judgment took effect on %(effective)s: enforcement must be applied for "
+                    "within two years from the last day of the performance period, %(start)s "
+                    "(Civil Procedure Law art. 250).",
+                    effective=proceedings.judgment_effective_on.isoformat(),
+                    start=(
+                        proceedings.performance_deadline or proceedings.judgment_effective_on
+                    ).isoformat(),
+                )
+            )
+        else:
+            parts.append(
+                _(
+                    "The proceedings ended on %(date)s without a judgment: the three years "
+                    "start again from that day.",
+                    date=proceedings.closed_on.isoformat(),
+                )
+            )
+    later = e.last_interruption
+    if later is not None and (proceedings is None or later.on > _floor(e)):
+        values = {"date": later.on.isoformat(), "kind": INTERRUPTION_LABELS[later.kind]}
+        if e.period == rules.ENFORCEMENT:
+            parts.append(
+                _(
+                    "Interrupted on %(date)s (%(kind)s): the two years start again from that day.",
+                    **values,
+                )
+            )
+        else:
+            parts.append(
+                _(
+                    "Interrupted on %(date)s (%(kind)s): the three years start again from that "
+                    "day.",
+                    **values,
+                )
+            )
+    if e.period == rules.ENFORCEMENT:
+        parts.append(_("Two years end on %(date)s (art. 202).", date=e.three_years_end.isoformat()))
+    else:
+        parts.append(
+            _(
+                "Three years end on %(date)s (arts. 188, 202).",
+                date=e.three_years_end.isoformat(),
+            )
+        )
     if e.suspension is not None:
         if e.suspension_lasting:
             parts.append(
@@ -190,15 +279,6 @@ def rule_note(row: ExpiryRow) -> str:
                 year=e.expires_on.year,
             )
         )
-    if row.suit_filed_on is not None:
-        parts.append(
-            _(
-                "A suit was filed on %(date)s: while it runs, the period restarts only when the "
-                "proceedings end (art. 195); a judgment is enforced within two years (Civil "
-                "Procedure Law art. 250).",
-                date=row.suit_filed_on.isoformat(),
-            )
-        )
     return " ".join(parts)
 
 
@@ -230,11 +310,16 @@ def _lawsuit_tables():
     return Lawsuit.__table__, ReferralItem.__table__
 
 
-def _candidates(as_of: date, item_filter: LimitationFilter, bound: date | None):
+def _candidates(
+    as_of: date, item_filter: LimitationFilter, bound: date | None, sure: date | None = None
+):
     """A SELECT of the open items with the day their period runs from and, per kind, the
-    latest interruption known as of the date (NULL: none). With ``bound``, only items none
-    of whose dates is after it."""
-    b = ledger_queries.outstanding_items(as_of, item_filter)
+    latest interruption known as of the date (NULL: none), and the latest suit. With
+    ``bound``, only items without a suit none of whose dates is after it; with ``sure`` as
+    well, a column ``sure``: true for those whose end is sure to come by
+    ``rules.latest_sure_start`` (none of their dates after ``sure``, nothing but art. 203 to
+    move the end)."""
+    b = ledger_queries.outstanding_items(as_of, item_filter, open_only=True)
     installments = sa.func.coalesce(contracts_t.c.installments, sa.false())
     as_of_end = end_of_local_day(as_of)
 
@@ -337,32 +422,44 @@ def _candidates(as_of: date, item_filter: LimitationFilter, bound: date | None):
         recorded_on.label("recorded_on"),
     ]
 
-    # A suit filed for the item (its referral names it) — once the legal part is installed.
-    dated = ("paid_on", "promised_on", "recorded_on")
+    # The latest suit filed for the item (its referral names it) — once the legal part is
+    # installed. Its proceedings are read in Python (suits are few).
     lawsuit_tables = _lawsuit_tables()
     if lawsuit_tables is not None:
         lawsuits_t, referral_items_t = lawsuit_tables
         suit_item = items_t.alias("suit_item")
         # Items taken out of the claim before acceptance (claimed false) were not sued for.
-        filed = sa.select(sa.func.max(lawsuits_t.c.filed_on)).where(
-            lawsuits_t.c.filed_on <= as_of, referral_items_t.c.claimed.is_(True)
+        latest = (
+            sa.select(lawsuits_t.c.id)
+            .where(lawsuits_t.c.filed_on <= as_of, referral_items_t.c.claimed.is_(True))
+            .order_by(lawsuits_t.c.filed_on.desc(), lawsuits_t.c.id.desc())
+            .limit(1)
         )
-        suit_on = per_item_or_contract(
-            filed.select_from(
-                lawsuits_t.join(
-                    referral_items_t, referral_items_t.c.referral_id == lawsuits_t.c.referral_id
+        on_referral = referral_items_t.c.referral_id == lawsuits_t.c.referral_id
+        suit_id = per_item_or_contract(
+            latest.select_from(lawsuits_t.join(referral_items_t, on_referral)).where(
+                referral_items_t.c.item_id == b.c.id
+            ),
+            latest.select_from(
+                lawsuits_t.join(referral_items_t, on_referral).join(
+                    suit_item, suit_item.c.id == referral_items_t.c.item_id
                 )
-            ).where(referral_items_t.c.item_id == b.c.id),
-            filed.select_from(
-                lawsuits_t.join(
-                    referral_items_t, referral_items_t.c.referral_id == lawsuits_t.c.referral_id
-                ).join(suit_item, suit_item.c.id == referral_items_t.c.item_id)
             ).where(suit_item.c.contract_id == b.c.contract_id),
         )
-        columns.append(suit_on.label("suit_on"))
-        dated += ("suit_on",)
+        columns.append(suit_id.label("suit_id"))
     else:
-        columns.append(sa.null().label("suit_on"))
+        columns.append(sa.null().label("suit_id"))
+
+    if sure is not None:
+        # Nothing but art. 203 can move the end: no suspension recorded (installments and
+        # suits are left to Python too).
+        suspended = sa.exists().where(
+            events_t.c.item_id == b.c.id,
+            events_t.c.kind == "suspension",
+            events_t.c.withdrawn.is_(False),
+            events_t.c.dated_on <= as_of,
+        )
+        columns.append(sa.not_(suspended).label("plain"))
 
     query = (
         sa.select(*columns)
@@ -373,15 +470,85 @@ def _candidates(as_of: date, item_filter: LimitationFilter, bound: date | None):
     )
     if bound is None:
         return query
-    rows = query.subquery("limitation")
-    bound_moment = end_of_local_day(bound)
-    conditions = [rows.c.base_due <= bound]
-    conditions += [sa.or_(rows.c[name].is_(None), rows.c[name] <= bound) for name in dated]
-    conditions += [
-        sa.or_(rows.c[name].is_(None), rows.c[name] < bound_moment)
-        for name in ("demand_at", "acknowledged_at")
-    ]
-    return sa.select(rows).where(*conditions)
+    # Materialised: otherwise SQLite evaluates each correlated subquery once for the bound
+    # and once more for the result.
+    rows = query.cte("limitation").prefix_with("MATERIALIZED")
+    # Items with a suit are read by a query of their own (expiry_rows): after a judgment
+    # only two years run, so this bound does not hold for them.
+    selected = [rows]
+    if sure is not None:
+        selected.append(
+            sa.and_(
+                rows.c.plain,
+                rows.c.contract_number.is_(None),
+                *_all_dates_by(rows, sure),
+            ).label("sure")
+        )
+    return sa.select(*selected).where(rows.c.suit_id.is_(None), *_all_dates_by(rows, bound))
+
+
+DATED = ("paid_on", "promised_on", "recorded_on")
+MOMENTS = ("demand_at", "acknowledged_at")
+
+
+def _all_dates_by(rows, day: date) -> list:
+    """Conditions: the period started (due date, every interruption) on or before the day."""
+    moment = end_of_local_day(day)
+    conditions = [rows.c.base_due <= day]
+    conditions += [sa.or_(rows.c[name].is_(None), rows.c[name] <= day) for name in DATED]
+    conditions += [sa.or_(rows.c[name].is_(None), rows.c[name] < moment) for name in MOMENTS]
+    return conditions
+
+
+def _sued_items(as_of: date):
+    """A SELECT of the ids of the items a suit filed by the date claims, and of every
+    installment of an installments debt one of whose items it claims."""
+    lawsuit_tables = _lawsuit_tables()
+    if lawsuit_tables is None:
+        return sa.select(items_t.c.id).where(sa.false())
+    lawsuits_t, referral_items_t = lawsuit_tables
+    claimed = (
+        sa.select(referral_items_t.c.item_id)
+        .join(lawsuits_t, lawsuits_t.c.referral_id == referral_items_t.c.referral_id)
+        .where(lawsuits_t.c.filed_on <= as_of, referral_items_t.c.claimed.is_(True))
+    )
+    sued = items_t.alias("sued")
+    siblings = (
+        sa.select(items_t.c.id)
+        .join(sued, sued.c.contract_id == items_t.c.contract_id)
+        .join(contracts_t, contracts_t.c.id == items_t.c.contract_id)
+        .where(contracts_t.c.installments.is_(True), sued.c.id.in_(claimed))
+    )
+    return sa.union(claimed, siblings)
+
+
+def _proceedings(suit_ids) -> dict[int, rules.Proceedings]:
+    """{lawsuit id: its proceedings} for the few suits the rows name."""
+    lawsuit_tables = _lawsuit_tables()
+    if lawsuit_tables is None or not suit_ids:
+        return {}
+    lawsuits_t = lawsuit_tables[0]
+    found = {}
+    ids = sorted(suit_ids)
+    for start in range(0, len(ids), 500):
+        for row in db.session.execute(
+            sa.select(
+                lawsuits_t.c.id,
+                lawsuits_t.c.filed_on,
+                lawsuits_t.c.judgment_effective_on,
+                lawsuits_t.c.performance_deadline,
+                lawsuits_t.c.enforcement_on,
+                lawsuits_t.c.closed_on,
+            ).where(lawsuits_t.c.id.in_(ids[start : start + 500]))
+        ):
+            found[row.id] = rules.Proceedings(
+                filed_on=_as_date(row.filed_on),
+                judgment_effective_on=_as_date(row.judgment_effective_on),
+                performance_deadline=_as_date(row.performance_deadline),
+                enforcement_on=_as_date(row.enforcement_on),
+                closed_on=_as_date(row.closed_on),
+            )
+    return found
 
 
 def _recorded_events(as_of: date, item_filter: LimitationFilter):
@@ -411,7 +578,7 @@ def _recorded_events(as_of: date, item_filter: LimitationFilter):
     return by_item, by_contract
 
 
-def _row(row, as_of: date, recorded) -> ExpiryRow:
+def _row(row, as_of: date, recorded, proceedings) -> ExpiryRow:
     by_item, by_contract = recorded
     grouped = row.contract_number is not None
     own = by_contract.get(row.contract_id, []) if grouped else by_item.get(row.item_id, [])
@@ -424,7 +591,6 @@ def _row(row, as_of: date, recorded) -> ExpiryRow:
         if row.acknowledged_at
         else None,
         rules.Event(_as_date(row.promised_on), "promise") if row.promised_on else None,
-        rules.Event(_as_date(row.suit_on), "suit") if row.suit_on else None,
     ]
     events += [rules.Event(on, kind) for kind, on, _end in own if kind != "suspension"]
     suspensions = [rules.Suspension(on, end) for kind, on, end in own if kind == "suspension"]
@@ -440,10 +606,23 @@ def _row(row, as_of: date, recorded) -> ExpiryRow:
         responsible_id=row.responsible_id,
         department_id=row.department_id,
         contract_number=row.contract_number,
-        suit_filed_on=_as_date(row.suit_on),
-        expiry=rules.expiry(due_on, as_of, events, suspensions),
+        expiry=rules.expiry(due_on, as_of, events, suspensions, proceedings.get(row.suit_id)),
         as_of=as_of,
     )
+
+
+def _rows(as_of: date, item_filter: LimitationFilter, query) -> list[ExpiryRow]:
+    found = db.session.execute(query).all()
+    recorded = _recorded_events(as_of, item_filter)
+    proceedings = _proceedings({row.suit_id for row in found if row.suit_id is not None})
+    return [_row(row, as_of, recorded, proceedings) for row in found]
+
+
+def _filter(as_of: date, **values) -> LimitationFilter:
+    visible_to = values.pop("visible_to", None)
+    item_filter = LimitationFilter(**values)
+    item_filter.visible_to = visible_to
+    return item_filter
 
 
 def expiry_rows(
@@ -458,26 +637,27 @@ def expiry_rows(
     visible_to: int | None = None,
 ) -> list[ExpiryRow]:
     """The items open as of the date with the end of their limitation, sorted by expiry date
-    then document number. ``within``: only those with at most that many days left (expired
-    ones included, with negative days left)."""
-    bound = rules.earliest_possible_start(as_of, within) if within is not None else None
-    item_filter = LimitationFilter(
-        item_ids=item_ids,
-        counterparty_ids=counterparty_ids,
-        department_ids=department_ids,
-        due_on_max=bound,
-        responsible_id=responsible_id,
-        counterparty_id=counterparty_id,
-    )
-    item_filter.visible_to = visible_to
-    recorded = _recorded_events(as_of, item_filter)
-    rows = [
-        _row(row, as_of, recorded)
-        for row in db.session.execute(_candidates(as_of, item_filter, bound))
-    ]
-    if within is not None:
-        rows = [row for row in rows if row.days_left <= within]
-    rows.sort(key=lambda row: (row.expires_on, row.document_no))
+    then document number (those for which no period runs last). ``within``: only those with
+    at most that many days left (expired ones included, with negative days left)."""
+    values = {
+        "item_ids": item_ids,
+        "counterparty_ids": counterparty_ids,
+        "department_ids": department_ids,
+        "responsible_id": responsible_id,
+        "counterparty_id": counterparty_id,
+        "visible_to": visible_to,
+    }
+    if within is None:
+        item_filter = _filter(as_of, **values)
+        rows = _rows(as_of, item_filter, _candidates(as_of, item_filter, None))
+    else:
+        bound = rules.earliest_possible_start(as_of, within)
+        item_filter = _filter(as_of, due_on_max=bound, **values)
+        rows = _rows(as_of, item_filter, _candidates(as_of, item_filter, bound))
+        sued_filter = _filter(as_of, sued_as_of=as_of, **values)
+        rows += _rows(as_of, sued_filter, _candidates(as_of, sued_filter, None))
+        rows = [row for row in rows if row.running and row.days_left <= within]
+    rows.sort(key=lambda row: (row.expires_on or date.max, row.document_no))
     return rows
 
 
@@ -491,8 +671,25 @@ def department_subtree(department_id: int | None) -> list[int] | None:
 
 def expiring_count(as_of: date, within: int, department_id: int | None = None) -> int:
     """How many open items' limitation ends within ``within`` days of the date (or has
-    ended); ``department_id``: items owned by that department or one below it."""
-    return len(expiry_rows(as_of, within=within, department_ids=department_subtree(department_id)))
+    ended); ``department_id``: items owned by that department or one below it.
+
+    Counted in SQL for the items sure to be in (their period started by
+    ``rules.latest_sure_start`` and only art. 203 can move its end); the calendar is applied
+    in Python only to the band between that day and the pre-bound, and to suits."""
+    departments = department_subtree(department_id)
+    bound = rules.earliest_possible_start(as_of, within)
+    sure = rules.latest_sure_start(as_of, within)
+    item_filter = _filter(as_of, department_ids=departments, due_on_max=bound)
+    found = db.session.execute(_candidates(as_of, item_filter, bound, sure)).all()
+    count = sum(1 for row in found if row.sure)
+    band = [row for row in found if not row.sure]
+    if band:
+        recorded = _recorded_events(as_of, item_filter)
+        rows = [_row(row, as_of, recorded, {}) for row in band]
+        count += sum(1 for row in rows if row.days_left <= within)
+    sued_filter = _filter(as_of, department_ids=departments, sued_as_of=as_of)
+    rows = _rows(as_of, sued_filter, _candidates(as_of, sued_filter, None))
+    return count + sum(1 for row in rows if row.running and row.days_left <= within)
 
 
 # ---------------------------------------------------------------------------------------------

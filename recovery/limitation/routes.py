@@ -59,6 +59,7 @@ def limitation_helpers():
         "limitation_labels": {
             "interruptions": labels.INTERRUPTION_LABELS,
             "events": labels.EVENT_LABELS,
+            "periods": labels.PERIOD_LABELS,
         },
         "limitation_warning_days": services.warning_days,
     }

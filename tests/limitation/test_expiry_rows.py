@@ -226,19 +226,18 @@ def test_a_suit_filed_interrupts_the_items_claimed_in_its_referral(lim):
                 claimed=claimed,
             )
         )
-    db.session.add(
-        Lawsuit(
-            referral_id=referral.id,
-            case_id=case.id,
-            counterparty_id=cp.id,
-            court="上海市浦东新区人民法院",
-            case_number="(2023)沪0115民初1号",
-            filed_on=date(2023, 10, 9),
-            claimed_principal=Decimal("1000.00"),
-            claimed_interest=Decimal("0.00"),
-            created_by_id=legal.id,
-        )
+    lawsuit = Lawsuit(
+        referral_id=referral.id,
+        case_id=case.id,
+        counterparty_id=cp.id,
+        court="上海市浦东新区人民法院",
+        case_number="(2023)沪0115民初1号",
+        filed_on=date(2023, 10, 9),
+        claimed_principal=Decimal("1000.00"),
+        claimed_interest=Decimal("0.00"),
+        created_by_id=legal.id,
     )
+    db.session.add(lawsuit)
     db.session.flush()
     rows = by_document(services.expiry_rows(AS_OF))
     assert (rows["SUED"].last_interruption_on, rows["SUED"].last_interruption_kind) == (
@@ -246,9 +245,150 @@ def test_a_suit_filed_interrupts_the_items_claimed_in_its_referral(lim):
         "suit",
     )
     assert rows["SUED"].suit_filed_on == date(2023, 10, 9)
-    assert rows["SUED"].expires_on == date(2026, 10, 9)
+    # While the proceedings run, no period runs: the item is in no window and no count.
+    assert rows["SUED"].expires_on is None and rows["SUED"].days_left is None
+    assert rows["SUED"].expiry.period == "suit_pending"
+    assert "SUED" not in {r.document_no for r in services.expiry_rows(AS_OF, within=100000)}
+    assert services.expiring_count(AS_OF, 100000) == 2  # DROPPED and OTHER
+    # The judgment took effect; the performance period ended on Sunday 15 March 2024: two
+    # years to apply for enforcement, to Sunday 15 March 2026 → Monday 16 March (art. 203).
+    lawsuit.judgment_effective_on = date(2024, 3, 1)
+    lawsuit.performance_deadline = date(2024, 3, 15)
+    db.session.flush()
+    row = by_document(services.expiry_rows(AS_OF))["SUED"]
+    assert row.expiry.period == "enforcement"
+    assert (row.expires_on, row.days_left) == (date(2026, 3, 16), 259)
+    assert (row.last_interruption_on, row.last_interruption_kind) == (date(2023, 10, 9), "suit")
+    assert [r.document_no for r in services.expiry_rows(AS_OF, within=259)].count("SUED") == 1
+    assert "SUED" not in {r.document_no for r in services.expiry_rows(AS_OF, within=258)}
+    # A part payment after the deadline restarts the two years (art. 250: interruption as for
+    # the limitation); one during the proceedings changes nothing.
+    lim.receipt(cp, 1, date(2023, 12, 1), item=sued)
+    lim.receipt(cp, 1, date(2024, 6, 3), item=sued)
+    row = by_document(services.expiry_rows(AS_OF))["SUED"]
+    assert (row.expires_on, row.last_interruption_kind) == (date(2026, 6, 3), "payment")
+    # Enforcement applied for: no period runs any more.
+    lawsuit.enforcement_on = date(2025, 1, 10)
+    db.session.flush()
+    row = by_document(services.expiry_rows(AS_OF))["SUED"]
+    assert (row.expires_on, row.expiry.period) == (None, "enforcing")
+    # Known only as of the dates: as of 2024-12-31 the enforcement was not applied for yet,
+    # as of 2024-02-01 the judgment had not taken effect.
+    assert by_document(services.expiry_rows(date(2024, 12, 31)))["SUED"].expiry.period == (
+        "enforcement"
+    )
+    assert by_document(services.expiry_rows(date(2024, 2, 1)))["SUED"].expiry.period == (
+        "suit_pending"
+    )
     assert rows["DROPPED"].last_interruption_on is None
     assert rows["OTHER"].last_interruption_on is None
     history = item_history(sued, AS_OF)
     assert [s.case_number for s in history.lawsuits] == ["(2023)沪0115民初1号"]
     assert item_history(dropped, AS_OF).lawsuits == []
+
+
+def _sue(lim, cp, items, filed_on, **steps):
+    from recovery.legal.models import Lawsuit, Referral, ReferralItem
+
+    legal = lim.user(f"legal{filed_on:%y%m%d}", "legal")
+    case = lim.case(cp, opened_at=L(filed_on.year, filed_on.month, 1, 9))
+    referral = Referral(
+        number=f"LR-{filed_on.isoformat()}",
+        case_id=case.id,
+        counterparty_id=cp.id,
+        claim_type="sale_of_goods",
+        status="accepted",
+        claim_as_of=filed_on,
+        created_by_id=legal.id,
+    )
+    db.session.add(referral)
+    db.session.flush()
+    for item in items:
+        db.session.add(
+            ReferralItem(
+                referral_id=referral.id,
+                item_id=item.id,
+                principal=Decimal("1000.00"),
+                interest=Decimal("0.00"),
+            )
+        )
+    lawsuit = Lawsuit(
+        referral_id=referral.id,
+        case_id=case.id,
+        counterparty_id=cp.id,
+        court="上海市浦东新区人民法院",
+        case_number=f"({filed_on.year})沪0115民初{filed_on:%m%d}号",
+        filed_on=filed_on,
+        claimed_principal=Decimal("1000.00"),
+        claimed_interest=Decimal("0.00"),
+        created_by_id=legal.id,
+        **steps,
+    )
+    db.session.add(lawsuit)
+    db.session.flush()
+    return lawsuit
+
+
+def test_proceedings_that_end_without_a_judgment_restart_the_three_years(lim):
+    cp = lim.counterparty("ACME")
+    item = lim.item(cp, 1000, date(2021, 1, 4), date(2021, 3, 15), document_no="W")
+    _sue(
+        lim,
+        cp,
+        [item],
+        date(2023, 10, 9),
+        stage="closed",
+        outcome="withdrawn",
+        closed_on=date(2024, 5, 20),
+    )
+    row = services.expiry_rows(AS_OF)[0]
+    assert row.expiry.period == "limitation"
+    assert (row.expires_on, row.last_interruption_kind) == (date(2027, 5, 20), "suit")
+    assert row.expiry.runs_from == date(2024, 5, 20)
+    assert "2024-05-20" in row.rule_note
+
+
+def test_a_judgment_brings_a_sued_item_into_a_window_the_three_year_bound_would_miss(lim):
+    """Due 2023-01-02, sued in June 2023, judgment effective 2023-09-01 with performance by
+    Friday 2023-09-15: enforcement must be applied for by Monday 2025-09-15 — 77 days after
+    2025-06-30, although three years from the filing would end only in 2026."""
+    cp = lim.counterparty("ACME")
+    item = lim.item(cp, 1000, date(2022, 12, 1), date(2023, 1, 2), document_no="J")
+    lim.item(cp, 1000, date(2022, 12, 1), date(2023, 1, 2), document_no="PLAIN")
+    _sue(
+        lim,
+        cp,
+        [item],
+        date(2023, 6, 1),
+        stage="judgment",
+        judgment_kind="judgment",
+        judgment_on=date(2023, 8, 10),
+        judgment_effective_on=date(2023, 9, 1),
+        performance_deadline=date(2023, 9, 15),
+    )
+    assert [(r.document_no, r.days_left) for r in services.expiry_rows(AS_OF, within=90)] == [
+        ("J", 77)
+    ]
+    assert services.expiring_count(AS_OF, 90) == 1
+    assert services.expiring_count(AS_OF, 76) == 0
+    full = {r.document_no: r.days_left for r in services.expiry_rows(AS_OF)}
+    # 2 January 2026 is in the New Year holiday; Sunday 4 January was worked (art. 203).
+    assert full == {"J": 77, "PLAIN": (date(2026, 1, 4) - AS_OF).days}
+
+
+def test_the_count_equals_the_rows_around_the_art_203_band(lim):
+    """expiring_count counts most items in SQL and only the band near the window's end in
+    Python: it must equal the rows' count for every window, holidays included."""
+    cp = lim.counterparty("ACME")
+    user = lim.user("sales9", "sales")
+    start = date(2022, 5, 1)
+    for n in range(0, 200, 3):
+        due = start + timedelta(days=n)
+        item = lim.item(cp, 100, due - timedelta(days=30), due, document_no=f"B{n:03d}")
+        if n % 9 == 0:
+            lim.receipt(cp, 1, due + timedelta(days=20), item=item)
+    suspended = lim.item(cp, 100, date(2022, 5, 1), date(2022, 6, 1), document_no="S")
+    lim.event(suspended, "suspension", date(2025, 3, 1), user, ended_on=date(2025, 4, 1))
+    for within in (0, 30, 61, 90, 92, 95, 120, 180):
+        rows = services.expiry_rows(AS_OF, within=within)
+        assert services.expiring_count(AS_OF, within) == len(rows), within

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import pytest
 
 from recovery.core.workdays import calendar_known
+from recovery.limitation import rules
 from recovery.limitation.rules import (
     Event,
     Suspension,
@@ -158,3 +159,76 @@ def test_the_pre_bound_never_leaves_out_a_period_ending_in_the_window():
             limit = day + timedelta(days=within)
             assert add_years(bound + timedelta(days=1), 3) > limit
             assert add_years(bound - timedelta(days=2), 3) <= limit
+
+
+def test_proceedings_pending_stop_the_period():
+    suit = rules.Proceedings(filed_on=date(2023, 10, 9))
+    e = rules.expiry(date(2021, 3, 15), date(2025, 6, 30), [], [], suit)
+    assert (e.running, e.period, e.expires_on, e.days_left(date(2025, 6, 30))) == (
+        False,
+        rules.SUIT_PENDING,
+        None,
+        None,
+    )
+    assert e.last_interruption == rules.Event(date(2023, 10, 9), "suit")
+    # Not filed yet as of the date: the ordinary three years.
+    before = rules.expiry(date(2021, 3, 15), date(2023, 10, 8), [], [], suit)
+    assert (before.period, before.expires_on) == (rules.LIMITATION, date(2024, 3, 15))
+
+
+def test_a_judgment_without_a_performance_period_runs_two_years_from_taking_effect():
+    """Effective Tuesday 29 February 2028 (a leap day): two years end on 28 February 2030
+    (art. 202's month end), a Thursday."""
+    suit = rules.Proceedings(filed_on=date(2027, 6, 1), judgment_effective_on=date(2028, 2, 29))
+    e = rules.expiry(date(2027, 1, 4), date(2028, 3, 1), [], [], suit)
+    assert (e.period, e.runs_from, e.three_years_end, e.natural_end) == (
+        rules.ENFORCEMENT,
+        date(2028, 2, 29),
+        date(2030, 2, 28),
+        date(2030, 2, 28),
+    )
+    assert e.period_years == 2
+
+
+def test_enforcement_applied_for_stops_every_period():
+    suit = rules.Proceedings(
+        filed_on=date(2023, 6, 1),
+        judgment_effective_on=date(2023, 9, 1),
+        performance_deadline=date(2023, 9, 15),
+        enforcement_on=date(2024, 1, 10),
+        closed_on=date(2024, 12, 1),
+    )
+    e = rules.expiry(
+        date(2023, 1, 2), date(2025, 6, 30), [rules.Event(date(2025, 1, 5), "promise")], [], suit
+    )
+    assert (e.running, e.period) == (False, rules.ENFORCING)
+
+
+def test_a_suspension_in_the_last_six_months_of_the_two_years():
+    """Deadline 2023-09-15 → two years end 2025-09-15; an obstacle from 2025-05-01 gone on
+    2025-06-10: the period ends six months later, 2025-12-10 (a Wednesday)."""
+    suit = rules.Proceedings(
+        filed_on=date(2023, 6, 1),
+        judgment_effective_on=date(2023, 9, 1),
+        performance_deadline=date(2023, 9, 15),
+    )
+    e = rules.expiry(
+        date(2023, 1, 2),
+        date(2025, 6, 30),
+        [],
+        [rules.Suspension(date(2025, 5, 1), date(2025, 6, 10))],
+        suit,
+    )
+    assert (e.three_years_end, e.expires_on) == (date(2025, 9, 15), date(2025, 12, 10))
+
+
+def test_the_sure_bound_covers_the_longest_run_of_days_off():
+    from chinese_calendar import is_workday
+
+    longest = run = 0
+    day = date(2004, 1, 1)
+    while day <= date(2026, 12, 31):
+        run = 0 if is_workday(day) else run + 1
+        longest = max(longest, run)
+        day += timedelta(days=1)
+    assert longest < rules.MAX_DAYS_OFF
