@@ -6,8 +6,11 @@ Supreme People's Court's interpretation 法释〔2014〕8号) is two parts:
 
 - the ordinary interest the judgment lets run on the unpaid principal (the rate it sets,
   ``post_judgment_rate``, annual, from ``interest_runs_from``), and
-- the doubled part: 0.0175 % per day (日万分之一点七五) on the unpaid principal, for each
-  day after the performance deadline up to and including the as-of date.
+- the doubled part: a rate per day on the unpaid principal, for each day after the
+  performance deadline up to and including the as-of date. The rate is the setting
+  ``legal.delay_rate_per_day`` (default 0.0175 %, 日万分之一点七五, the interpretation's
+  art. 1), read when the figure is computed: a change applies to every lawsuit's figures
+  from then on, including the days before the change (the figures are not stored).
 
 Both are simple interest on each day's unpaid principal (the ledger's rule,
 recovery.ledger.rules.fen_days_overdue: a recovery dated r stops interest on what it pays
@@ -32,20 +35,31 @@ from recovery.ledger import rules
 from recovery.ledger.models import Receipt
 from recovery.legal.models import Lawsuit, LawsuitRecovery
 from recovery.reports.interest import interest_settings
+from recovery.settings.services import get_setting
 
-# Percent per day on the unpaid principal after the performance deadline (法释〔2014〕8号 第一条).
-DELAY_RATE_PER_DAY = Decimal("0.0175")
+# The setting holding the percent per day on the unpaid principal after the performance
+# deadline (法释〔2014〕8号 第一条: 日万分之一点七五, i.e. 0.0175).
+DELAY_RATE_SETTING = "legal.delay_rate_per_day"
+
+
+def delay_rate_per_day() -> Decimal:
+    """The rate in force now (percent per day), from the settings."""
+    return get_setting(DELAY_RATE_SETTING)
 
 
 def delay_interest(
-    principal: Decimal, recoveries: list[tuple[date, Decimal]], deadline: date, as_of: date
+    principal: Decimal,
+    recoveries: list[tuple[date, Decimal]],
+    deadline: date,
+    as_of: date,
+    rate: Decimal,
 ) -> Decimal:
-    """The doubled part: 0.0175 % a day on the unpaid principal, each day after the deadline
+    """The doubled part: ``rate`` % a day on the unpaid principal, each day after the deadline
     up to and including ``as_of``. ``recoveries`` (date, amount) reduce the principal."""
     fen_days = rules.fen_days_overdue(
         to_fen(principal), [(day, to_fen(amount)) for day, amount in recoveries], deadline, as_of
     )
-    return rules.interest_from_fen_days(fen_days, DELAY_RATE_PER_DAY, "daily")
+    return rules.interest_from_fen_days(fen_days, rate, "daily")
 
 
 def ordinary_interest(
@@ -81,6 +95,7 @@ class Position:
     ordinary_days: int
     delay_days: int
     delay_interest: Decimal
+    delay_rate: Decimal  # percent per day, the setting in force when computed
 
     @property
     def awarded_total(self) -> Decimal:
@@ -153,9 +168,11 @@ def position(lawsuit: Lawsuit, as_of: date) -> Position | None:
             day_count,
         )
         ordinary_days = max((as_of - lawsuit.interest_runs_from).days + 1, 0)
-    delay, delay_days = zero, 0
+    delay, delay_days, delay_rate = zero, 0, delay_rate_per_day()
     if lawsuit.performance_deadline is not None:
-        delay = delay_interest(principal, reductions, lawsuit.performance_deadline, as_of)
+        delay = delay_interest(
+            principal, reductions, lawsuit.performance_deadline, as_of, delay_rate
+        )
         delay_days = max((as_of - lawsuit.performance_deadline).days, 0)
     return Position(
         as_of=as_of,
@@ -170,4 +187,5 @@ def position(lawsuit: Lawsuit, as_of: date) -> Position | None:
         ordinary_days=ordinary_days,
         delay_days=delay_days,
         delay_interest=delay,
+        delay_rate=delay_rate,
     )

@@ -466,7 +466,6 @@ def _render_lawsuit(lawsuit: Lawsuit, **forms):
         today=today,
         costs_total=sum((c.amount for c in lawsuit.costs), from_fen(0)),
         enforcement_deadline=services.enforcement_deadline(lawsuit.performance_deadline),
-        delay_rate=judgment.DELAY_RATE_PER_DAY,
         **defaults,
     )
 

@@ -97,6 +97,21 @@ SPECS: tuple[SettingSpec, ...] = (
         choices=(("actual/365", _l("Actual/365")), ("actual/360", _l("Actual/360"))),
     ),
     SettingSpec(
+        "legal.delay_rate_per_day",
+        G_LEDGER,
+        _l("Doubled interest for delayed performance after a judgment (% a day)"),
+        "decimal",
+        "0.0175",
+        _l(
+            "0.0175 % a day (日万分之一点七五) on the unpaid principal after the performance "
+            "deadline, per the Supreme People's Court's 《关于执行程序中计算迟延履行期间的债务利息"
+            "适用法律若干问题的解释》 (法释〔2014〕8号), art. 1. Change it only when that rule "
+            "changes: every lawsuit's figures are computed with the rate in force, from then on."
+        ),
+        minimum=Decimal("0.0001"),
+        maximum=Decimal("0.1"),
+    ),
+    SettingSpec(
         "provision.rates",
         G_LEDGER,
         _l("Expected-loss rate per account age: <1, 1–2, 2–3, 3–4, 4–5, >5 years (%)"),

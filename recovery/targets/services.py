@@ -599,13 +599,21 @@ def standing_list(by: str, period: Period) -> RewardList | None:
     ).first()
 
 
+# What a reward list's status is called on screen (the same words as the list pages').
+LIST_STATUS_LABELS = {
+    "proposed": _l("Proposed"),
+    "approved": _l("Approved"),
+    "rejected": _l("Rejected"),
+}
+
+
 def _standing_refusal(existing: RewardList) -> TargetError:
     return TargetError(
         _l(
-            "List no. %(id)s for this period is %(status)s already: a new one can be proposed "
-            "only after it is rejected.",
+            "List no. %(id)s for this period already exists (status: %(status)s): a new one "
+            "can be proposed only after it is rejected.",
             id=existing.id,
-            status=existing.status,
+            status=LIST_STATUS_LABELS.get(existing.status, existing.status),
         )
     )
 

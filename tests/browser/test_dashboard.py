@@ -1,7 +1,7 @@
-"""An executive reads the dashboard (issue 6): signed in, the dashboard is the home page; the
-executive changes the as-of date and the department, and drills into the overdue figure —
-the list behind it adds up to the figure. (Downloading the monthly report belongs to the
-monthly report's page, tested there.)"""
+"""The dashboard's worked example in a browser (issue 6): signed in, the dashboard is the
+executive's home page; its figures match docs/kpis.md (DSO 64.17 days), the charts are seen,
+and the page reads in Chinese. The executive's whole flow — as-of date, department, drill
+into the overdue figure, the monthly report downloaded — is tests/browser/test_executive.py."""
 
 from __future__ import annotations
 

@@ -281,14 +281,19 @@ def test_an_enforcement_receipt_lowers_the_ledger_balance(world):
 
 def test_delayed_performance_interest_by_hand():
     deadline, as_of = D(2025, 6, 15), D(2025, 7, 15)  # 30 days late
+    rate = Decimal("0.0175")
     # 100,000.00 × 0.0175 % × 30 days = 525.00
-    assert judgment.delay_interest(Decimal("100000.00"), [], deadline, as_of) == Decimal("525.00")
+    assert judgment.delay_interest(Decimal("100000.00"), [], deadline, as_of, rate) == Decimal(
+        "525.00"
+    )
     # Ordinary interest at 3.65 % a year (0.01 % a day) from 16 June: 30 days = 300.00
     assert judgment.ordinary_interest(
         Decimal("100000.00"), [], D(2025, 6, 16), as_of, Decimal("3.65")
     ) == Decimal("300.00")
     # Nothing before the deadline has passed.
-    assert judgment.delay_interest(Decimal("100000.00"), [], deadline, deadline) == Decimal("0.00")
+    assert judgment.delay_interest(Decimal("100000.00"), [], deadline, deadline, rate) == Decimal(
+        "0.00"
+    )
 
 
 def test_the_judgment_position_on_the_case(world):

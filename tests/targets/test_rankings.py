@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 from openpyxl import load_workbook
 
 from recovery.audit.context import Actor, acting_as
@@ -224,6 +225,25 @@ def test_proposals_wait_for_the_period_to_end_and_stand_alone(app):
         assert first.status == "rejected" and first.decision_note == "数据待核"
         second = propose(org.chief)
         assert second.id != first.id and second.status == "proposed"
+
+
+def test_a_standing_list_is_named_by_its_status_label_not_its_code(app):
+    with english(app):
+        org = setup_rankings()
+        first = propose(org.boss)
+        with pytest.raises(TargetError) as refused:
+            propose(org.chief)
+        message = str(refused.value.message)
+        assert f"List no. {first.id} " in message and "(status: Proposed)" in message
+        db.session.rollback()
+        decide(first, org.chief, approve=True)
+        with pytest.raises(TargetError) as refused:
+            propose(org.chief)
+        assert "(status: Approved)" in str(refused.value.message)
+        db.session.rollback()
+        with force_locale("zh_CN"):
+            message = str(refused.value.message)
+        assert "已批准" in message and "approved" not in message
 
 
 def test_the_proposer_does_not_approve_and_a_rejection_needs_a_reason(app):
