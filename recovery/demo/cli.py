@@ -35,6 +35,19 @@ supervisor's team worklist, and a completed hand-over — through the services, 
 working days back from the same day.
 
 \b
+Legal work (skipped when any lawsuit or letter exists): referrals sent, returned, declined
+and accepted with their evidence; lawsuits at every stage (filed, hearings to come, property
+preservation, judgment, enforcement with a receipt of method enforcement, closed) with their
+costs; demand letters of each level, a balance confirmation and a statement of account (PDF),
+one delivered with proof.
+
+\b
+Executives (skipped when any target, reward list or provision run exists): targets per
+department and person for this month, quarter and year and the last month, the last month's
+reward lists (one approved by a second executive, one waiting), a specific provision and the
+provision run of the last month-end, closed.
+
+\b
 --from ar-late-payments loads the public data set of 2,466 real invoices instead of the
 generated ledger (see docs/real-data.md): each customer a counterparty, each invoice an
 item, each settlement a receipt naming its invoice. Loading it twice adds nothing.
@@ -109,8 +122,14 @@ def _load_generated(anchor, scale) -> str:
             f"{summary.receipts} receipts, {summary.applications} applications, "
             f"{summary.adjustments} credit notes and write-offs."
         )
-    recovery = load_recovery(anchor or date.today())
-    return f"{report}\n{recovery.describe()}"
+    from recovery.demo.executive import load_executive
+    from recovery.demo.legal import load_legal
+
+    day = anchor or date.today()
+    recovery = load_recovery(day)
+    legal = load_legal(day)
+    executive = load_executive(day)
+    return "\n".join((report, recovery.describe(), legal.describe(), executive.describe()))
 
 
 def _load_ar_late_payments(path) -> str:

@@ -410,7 +410,7 @@ class DemoRecovery:
 
     def referred_to_legal(self, debtor: Debtor) -> None:
         """Wilful default: a demand served with proof of arrival, then litigation and a
-        referral to legal."""
+        referral to legal, accepted by legal (the suit not filed yet)."""
         case = self.open_case(
             debtor, self.sales, self.at(self.day(40), 9), cause="wilful_default",
         )  # fmt: skip
@@ -420,14 +420,25 @@ class DemoRecovery:
             case_id=case.id, proof_of_arrival="快递签收单 SF1402556781",
         )  # fmt: skip
         self.record_strategy(case, "litigation", self.sales)
-        cases.refer_case(
+        # Through the legal module: the claim, the evidence the checklist asks for, sent to
+        # legal (which refers the case) and accepted by the demo legal user.
+        from recovery.demo.legal import refer
+        from recovery.legal.claims import overdue_item_ids
+
+        # Claimed as of three weeks ago; at a tiny scale, when nothing was overdue yet then,
+        # as of the anchor day (sent and accepted that day).
+        sent, claim_on, decided = self.day(20), self.day(21), self.day(18)
+        if not overdue_item_ids(debtor.id, claim_on):
+            sent = claim_on = decided = self.anchor
+        refer(
+            self,
             case,
+            self.sales,
             "债务人拒不付款，催告函已送达，请法务部提起诉讼。",
-            version=case.version,
-            actor=self.sales,
+            claim_on,
+            self.at(sent, 15),
+            ("accepted", "证据齐全，同意起诉，待立案。", (), self.at(decided, 16)),
         )
-        case.referred_at = self.at(self.day(20), 15)
-        db.session.flush()
 
     # Service levels (the supervisor's team) ----------------------------------------------
 

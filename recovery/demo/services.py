@@ -68,15 +68,17 @@ def load_organisation() -> list[DemoLogin]:
 
 
 def extra_logins() -> list[DemoLogin]:
-    """The demo ledger's extra sales users (one or two per sales department) and the
-    collectors of the collection team, where present."""
+    """The demo ledger's extra sales users (one or two per sales department), the
+    collectors of the collection team and the second executive, where present."""
+    from recovery.demo.executive import SECOND_EXECUTIVE
     from recovery.demo.ledger import EXTRA_SALES_USERS
     from recovery.demo.recovery import COLLECTORS
 
-    usernames = [username for username, _name, _department in EXTRA_SALES_USERS]
-    usernames += [username for username, _name in COLLECTORS]
+    users = [(username, ("sales",)) for username, _name, _department in EXTRA_SALES_USERS]
+    users += [(username, ("sales",)) for username, _name in COLLECTORS]
+    users.append((SECOND_EXECUTIVE[0], ("executive",)))
     return [
-        DemoLogin(username, demo_password(username), ("sales",))
-        for username in usernames
+        DemoLogin(username, demo_password(username), roles)
+        for username, roles in users
         if auth.find_user(username) is not None
     ]
