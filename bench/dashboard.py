@@ -9,12 +9,13 @@ Timed, median of ``--runs`` after one warm-up run (wall and CPU time, as bench/r
   figures, the twelve-month trend, both aging charts, top 20, cases, lawsuits, holds,
   limitation, disputes, rendered to HTML), for the whole company and one department, as of
   the benchmark's date and as of the last month-end before it;
-- its parts (recovery.dashboard.kpis and queries), to see where the time goes;
+- its parts (recovery.dashboard.kpis and queries), to see where the time goes — without
+  PostgreSQL's JIT compilation, as the page runs them (queries.without_jit);
 - ``flask --app recovery dashboard snapshots --rebuild`` (the month-end snapshots), once.
 
 ``--upgrade`` first brings the schema to the latest migration (the dashboard's indexes and
-snapshot table: migration 0008) — use it on a COPY of the benchmark database, not on one
-somebody else is measuring. ``--snapshots`` builds the snapshots before timing (without it,
+snapshot table: migrations 0008 and 0011) — use it on a COPY of the benchmark database, not
+on one somebody else is measuring. ``--snapshots`` builds the snapshots before timing (without it,
 the page computes the trend's month-ends live, and the timings say so).
 """
 
@@ -159,12 +160,16 @@ def main(argv=None) -> int:
             sa.text("SELECT id FROM departments WHERE name = '营销二部'")
         )
         cpu = cpu_probe()
+        queries.without_jit()  # as the page does (kpis.dashboard), for this transaction
         month_end = rules.previous_month_end(args.as_of)
         as_of, date_from = args.as_of, rules.month_start(args.as_of)
         company, dept = queries.COMPANY, queries.scope_for(department)
         parts = {
             "balances by department (aging), today": lambda: queries.balances_by_department(as_of),
             "balances, last month-end": lambda: queries.balances(month_end),
+            "aging + top 20 + holds in one reading, last month-end": lambda: (
+                queries.company_overview(month_end)
+            ),
             "receivables at period start (snapshot or live)": lambda: snapshots.receivables_at(
                 date_from - timedelta(days=1)
             ),

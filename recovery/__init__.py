@@ -51,6 +51,7 @@ def _init_extensions(app: Flask) -> None:
     from recovery.core import database
     from recovery.core.i18n import select_locale
 
+    database.postgresql_options(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)

@@ -229,7 +229,7 @@ def trend(as_of: date, scope: Scope, balances: queries.Balances) -> tuple[list[T
         TrendPoint(m, figures[m].receivables, figures[m].overdue, figures[m].received)
         for m in month_ends
     ]
-    this_month = queries.recovered_between(rules.month_start(as_of), as_of, scope)
+    this_month = snapshots.flow_between("received", rules.month_start(as_of), as_of, scope)
     points.append(TrendPoint(as_of, balances.receivables, balances.overdue, this_month))
     return points, sum(1 for m in month_ends if figures[m].stored)
 
@@ -299,10 +299,19 @@ def dashboard(as_of: date, *, date_from: date | None = None, department_id=None)
     date_from = date_from or rules.month_start(as_of)
     check_period(date_from, as_of)
     scope = department_id if isinstance(department_id, Scope) else queries.scope_for(department_id)
-    result = report(as_of, date_from=date_from, department_id=scope)
-    if scope.whole_company:  # one scan of the open items for both
-        top, holds = queries.top_overdue_and_holds(as_of)
+    queries.without_jit()
+    with queries.one_reading():  # the panels share what they read
+        return _dashboard(as_of, date_from, scope)
+
+
+def _dashboard(as_of: date, date_from: date, scope: Scope) -> Dashboard:
+    if scope.whole_company:  # one reading of the open items for the three
+        by_department, top, holds = queries.company_overview(as_of)
+        result = report(
+            as_of, date_from=date_from, department_id=scope, by_department=by_department
+        )
     else:
+        result = report(as_of, date_from=date_from, department_id=scope)
         top, holds = queries.top_overdue(as_of, scope), queries.credit_holds(as_of, scope)
     points, stored = trend(as_of, scope, result.balances)
     return Dashboard(

@@ -82,9 +82,12 @@ sa.Index(
     _items.c.department_id,
     _items.c.amount,
 )
+# (The counterparty since migration 0011: a department's recoveries are its counterparties'
+# receipts, read from the index too.)
 sa.Index(
     "ix_receipts_received",
     Receipt.__table__.c.received_on,
+    Receipt.__table__.c.counterparty_id,
     Receipt.__table__.c.amount,
 )
 sa.Index(
@@ -92,4 +95,21 @@ sa.Index(
     Application.__table__.c.applied_on,
     Application.__table__.c.item_id,
     Application.__table__.c.amount,
+)
+# The items that moved (migration 0011), by the day of their last movement: a past date's
+# balances read the items that moved after it (open amount now + what reduced it since), and
+# the items paid off in a period are those whose last movement is in it with nothing open —
+# both range scans read only this index (PostgreSQL index-only scan), not the items' rows.
+sa.Index(
+    "ix_items_moved",
+    _items.c.last_movement_on,
+    _items.c.open_amount,
+    _items.c.department_id,
+    _items.c.due_on,
+    _items.c.recognized_on,
+    _items.c.counterparty_id,
+    _items.c.amount,
+    _items.c.id,
+    sqlite_where=sa.text("last_movement_on IS NOT NULL"),
+    postgresql_where=sa.text("last_movement_on IS NOT NULL"),
 )

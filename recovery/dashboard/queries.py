@@ -13,11 +13,14 @@ Amounts are summed as integer fen and become Decimal yuan at the end.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -26,7 +29,7 @@ from recovery.activities.models import Dispute
 from recovery.auth.models import Department
 from recovery.core.money import from_fen
 from recovery.core.pagination import PER_PAGE, Page
-from recovery.core.sqltime import days_between
+from recovery.core.sqltime import days_between, not_indexed
 from recovery.extensions import db
 from recovery.ledger import queries as ledger_queries
 from recovery.ledger import rules as ledger_rules
@@ -62,26 +65,6 @@ def _month_of_sqlite(element, compiler, **kw):
 @compiles(month_of, "postgresql")
 def _month_of_postgresql(element, compiler, **kw):
     return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM')"
-
-
-class not_indexed(FunctionElement):  # noqa: N801 - reads like the SQL it renders
-    """A date column that SQLite must not pick an index for (its documented unary ``+``);
-    the column itself elsewhere. For a condition that is true of nearly every row, where
-    SQLite's planner would otherwise read a whole index instead of a selective one."""
-
-    type = sa.Date()
-    inherit_cache = True
-    name = "not_indexed"
-
-
-@compiles(not_indexed)
-def _not_indexed(element, compiler, **kw):
-    return compiler.process(element.clauses, **kw)
-
-
-@compiles(not_indexed, "sqlite")
-def _not_indexed_sqlite(element, compiler, **kw):
-    return f"+{compiler.process(element.clauses, **kw)}"
 
 
 def money(value) -> Decimal:
@@ -164,21 +147,109 @@ def scope_from_args(args) -> tuple[Scope, bool]:
     return scope_for(int(text), exact=args.get("exact") == "1"), True
 
 
+# What the reads of one page have read already (one_reading): several panels ask for the
+# same month-ends and the same live flows (snapshots.py: the month to date's recoveries for
+# the period, the trend's last point, the month, quarter and year against target), and each
+# balance as of a past date the same questions about what moved after it.
+_reading: ContextVar[dict | None] = ContextVar("dashboard_reading", default=None)
+
+
+@contextmanager
+def one_reading():
+    """Within it, the reads remember what they read (for the reads of one page, with
+    nothing written meanwhile); outside, every read asks the database."""
+    token = _reading.set({})
+    try:
+        yield
+    finally:
+        _reading.reset(token)
+
+
+def remembered(key, read):
+    memo = _reading.get()
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
+
+
+def without_jit() -> None:
+    """PostgreSQL: no JIT compilation for the rest of this transaction. The page's queries
+    each take well under a second, and a query whose estimated cost crosses jit_above_cost
+    (correlated subqueries estimated per candidate row do) was compiled for longer than it
+    ran: the limitation count spent 2.7 s of its 3 s compiling 123 functions at the
+    benchmark's million items. (jit = off in the server's configuration does the same for
+    every page.)"""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("SET LOCAL jit = off"))
+
+
 # ---------------------------------------------------------------------------------------------
 # Balances as of a date
 
 
-def open_balances(as_of: date, scope: Scope = COMPANY, only_items=None):
-    """Items in scope recognised by ``as_of`` with a non-zero outstanding then (a subquery:
+# Up to this many applications dated after a date, a past balance is read from the stored
+# open amounts plus what came later without further ado (the usual case: a recent date).
+LATER_APPLICATIONS_CAP = 250_000
+
+
+def _fewer_applications_after(as_of: date) -> bool:
+    """Whether fewer applications are dated after the date than by it: then a past balance
+    reads those after it (the open amount plus what came later), else those by it (the
+    amount less what came by then) — the same figures (tests/dashboard/test_queries.py runs
+    both), from fewer rows. Counted in ix_applications_applied: first up to the cap (nothing
+    for today, a month's applications a month back), both sides only beyond it."""
+    return remembered(("fewer after", as_of), lambda: _count_applications_after(as_of))
+
+
+def _count_applications_after(as_of: date) -> bool:
+    c = apps_t.c
+    later = sa.select(c.applied_on).where(c.applied_on > as_of).limit(LATER_APPLICATIONS_CAP)
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(later.subquery("later")))
+    if count < LATER_APPLICATIONS_CAP:
+        return True
+    after, total = db.session.execute(
+        sa.select(sa.func.sum(sa.case((c.applied_on > as_of, 1), else_=0)), sa.func.count())
+    ).one()
+    return 2 * int(after or 0) <= int(total)
+
+
+def _moved_after(as_of: date) -> bool:
+    """Whether any item moved after the date (for today, none: one look at the end of the
+    index on the last movement date)."""
+    c = items_t.c
+    query = sa.select(c.id).where(c.last_movement_on > as_of).limit(1)
+    return remembered(("moved after", as_of), lambda: db.session.scalar(query) is not None)
+
+
+def open_balances(as_of: date, scope: Scope = COMPANY, only_items=None, only_counterparties=None):
+    """The open items as of the date, as a subquery (``open_balances_query``)."""
+    return open_balances_query(as_of, scope, only_items, only_counterparties).subquery("balances")
+
+
+def open_balances_query(
+    as_of: date, scope: Scope = COMPANY, only_items=None, only_counterparties=None
+):
+    """Items in scope recognised by ``as_of`` with a non-zero outstanding then (a SELECT of
     id, counterparty_id, department_id, due_on, recognized_on, amount_fen, outstanding_fen).
 
     Items that have not moved after the date: their stored open amount (read from the
-    partial index of open items). Items that moved later: amount − their applications and
-    approved credits dated by then. For today the second part is empty. ``only_items``: a
-    SELECT of item ids to restrict to (e.g. the disputed ones).
+    partial index of open items). Items that moved later (ix_items_moved): their stored open
+    amount plus what reduced it after the date — the applications and approved credits
+    dated later (the stored open amount is the amount less every application and approved
+    credit, so this is the amount less those dated by then). For today the second part is
+    empty; a month back it reads the month's applications, not every application of the
+    items that moved. Far back, where most applications are later, the amount less the
+    reductions dated by the date (the same figure, fewer rows). ``only_items``,
+    ``only_counterparties``: a SELECT of item (counterparty) ids to restrict to (e.g. the
+    disputed items).
     """
     c = items_t.c
-    chosen = sa.true() if only_items is None else c.id.in_(only_items)
+    chosen = sa.and_(
+        sa.true() if only_items is None else c.id.in_(only_items),
+        sa.true() if only_counterparties is None else c.counterparty_id.in_(only_counterparties),
+    )
     stored = sa.select(
         c.id,
         c.counterparty_id,
@@ -191,29 +262,49 @@ def open_balances(as_of: date, scope: Scope = COMPANY, only_items=None):
         fen(c.open_amount) != ZERO,
         # Read the whole partial index: nearly every open item was recognised by the date.
         not_indexed(c.recognized_on) <= as_of,
-        sa.or_(c.last_movement_on.is_(None), c.last_movement_on <= as_of),
+        # Not through an index on the last movement (SQLite would read the whole ledger by
+        # ix_items_moved and ix_items_last_movement_on rather than the open items).
+        sa.or_(not_indexed(c.last_movement_on).is_(None), not_indexed(c.last_movement_on) <= as_of),
         scope.on(c.department_id),
         chosen,
     )
-    # The sums of the items that moved after the date, grouped once (not per row).
+    if not _moved_after(as_of):
+        return stored
+    # The items that moved after the date (their last movement is their latest application
+    # or approved credit; ix_items_moved), each with its outstanding then, summed per item as
+    # BIGINT (PostgreSQL's sum of bigint is numeric).
     moved_later = sa.and_(c.last_movement_on > as_of, scope.on(c.department_id), chosen)
+    if _fewer_applications_after(as_of):
+        # Their open amount now plus what reduced them after the date: reads only the
+        # applications and credits dated after it (none for today, a month's a month back).
+        after, sign = (apps_t.c.applied_on > as_of, adj_t.c.dated_on > as_of), 1
+        start = fen(c.open_amount)
+    else:
+        # Far back: their amount less what reduced them by the date (fewer applications).
+        after, sign = (apps_t.c.applied_on <= as_of, adj_t.c.dated_on <= as_of), -1
+        start = fen(c.amount)
     paid = (
-        sa.select(apps_t.c.item_id, sa.func.sum(fen(apps_t.c.amount)).label("fen"))
-        .join(items_t, c.id == apps_t.c.item_id)
-        .where(moved_later, apps_t.c.applied_on <= as_of)
-        .group_by(apps_t.c.item_id)
+        sa.select(
+            apps_t.c.item_id,
+            sa.cast(sa.func.sum(fen(apps_t.c.amount)), sa.BigInteger).label("fen"),
+        )
+        .where(after[0])
+        # Grouped by +item_id on SQLite, which would otherwise read every application in
+        # item order (ix_applications_item_date) to skip sorting the few it needs.
+        .group_by(not_indexed(apps_t.c.item_id))
         .subquery("paid")
     )
     credited = (
-        sa.select(adj_t.c.item_id, sa.func.sum(fen(adj_t.c.amount)).label("fen"))
-        .join(items_t, c.id == adj_t.c.item_id)
-        .where(moved_later, adj_t.c.status == "approved", adj_t.c.dated_on <= as_of)
+        sa.select(
+            adj_t.c.item_id,
+            sa.cast(sa.func.sum(fen(adj_t.c.amount)), sa.BigInteger).label("fen"),
+        )
+        .where(adj_t.c.status == "approved", after[1])
         .group_by(adj_t.c.item_id)
         .subquery("credited")
     )
-    outstanding = (
-        fen(c.amount) - sa.func.coalesce(paid.c.fen, 0) - sa.func.coalesce(credited.c.fen, 0)
-    )
+    reductions = sa.func.coalesce(paid.c.fen, 0) + sa.func.coalesce(credited.c.fen, 0)
+    outstanding = start + reductions if sign > 0 else start - reductions
     moved = (
         sa.select(
             c.id,
@@ -228,14 +319,14 @@ def open_balances(as_of: date, scope: Scope = COMPANY, only_items=None):
         .outerjoin(paid, paid.c.item_id == c.id)
         .outerjoin(credited, credited.c.item_id == c.id)
         .where(
-            # The items that moved after the date: few for a recent date (their index), while
-            # "recognised by the date" holds for nearly all.
+            # Few for a recent date (the range of ix_items_moved), while "recognised by the
+            # date" holds for nearly all.
             moved_later,
             not_indexed(c.recognized_on) <= as_of,
-            outstanding != 0,
+            outstanding != ZERO,
         )
     )
-    return sa.union_all(stored, moved).subquery("balances")
+    return sa.union_all(stored, moved)
 
 
 @dataclass
@@ -534,10 +625,13 @@ def top_overdue(as_of: date, scope: Scope = COMPANY, limit: int = 20) -> list[Co
     ]
 
 
-def _per_counterparty(as_of: date, scope: Scope = COMPANY):
+def _per_counterparty(as_of: date, scope: Scope = COMPANY, only_counterparties=None, balances=None):
     """Per counterparty with open items: exposure (outstanding), overdue, overdue items and
-    the oldest overdue due date, as of the date."""
-    b = open_balances(as_of, scope)
+    the oldest overdue due date, as of the date (``balances``: the open items, when read
+    already)."""
+    b = balances
+    if b is None:
+        b = open_balances(as_of, scope, only_counterparties=only_counterparties)
     overdue = sa.case((b.c.due_on < as_of, b.c.outstanding_fen), else_=0)
     return (
         sa.select(
@@ -566,9 +660,14 @@ def top_overdue_and_holds(as_of: date, limit: int = 20) -> tuple[list[Counterpar
     """The whole company's top overdue counterparties and credit holds from ONE scan of the
     open items: per counterparty once, the holds summed over all of them (window sums,
     taken before the LIMIT) and the largest overdue kept."""
-    per = _per_counterparty(as_of)
+    return _top_and_holds(db.session.execute(_top_and_holds_query(as_of, limit)).all())
+
+
+def _top_and_holds_query(as_of: date, limit: int, balances=None):
+    per = _per_counterparty(as_of, balances=balances)
     held = _held(per)
-    rows = db.session.execute(
+    order = (per.c.overdue.desc(), parties_t.c.code)
+    return (
         sa.select(
             per,
             parties_t.c.code,
@@ -577,11 +676,15 @@ def top_overdue_and_holds(as_of: date, limit: int = 20) -> tuple[list[Counterpar
             sa.func.sum(sa.case((held, 1), else_=0)).over().label("held_count"),
             sa.func.sum(sa.case((held, per.c.overdue), else_=0)).over().label("held_overdue"),
             sa.func.sum(sa.case((held, per.c.exposure), else_=0)).over().label("held_exposure"),
+            sa.func.row_number().over(order_by=order).label("place"),
         )
         .join(parties_t, parties_t.c.id == per.c.cp)
-        .order_by(per.c.overdue.desc(), parties_t.c.code)
+        .order_by(*order)
         .limit(limit)
-    ).all()
+    )
+
+
+def _top_and_holds(rows) -> tuple[list[CounterpartyRow], Holds]:
     top = [
         CounterpartyRow(
             r.cp,
@@ -604,6 +707,76 @@ def top_overdue_and_holds(as_of: date, limit: int = 20) -> tuple[list[Counterpar
     )
 
 
+def company_overview(
+    as_of: date, limit: int = 20
+) -> tuple[dict[int | None, Balances], list[CounterpartyRow], Holds]:
+    """The whole company's balances by department (balances_by_department), top overdue
+    counterparties and credit holds (top_overdue_and_holds) from ONE reading of the open
+    items: a materialized common table expression read by both groupings, in one statement
+    — as of a past date building the open items is most of the work (a month back: the
+    stored open items and the 80,000 that moved since). As of today, when nothing moved
+    since, the two readings are cheaper: each groups the open items as an index gives them
+    (by counterparty, by department), where the shared reading must hash them."""
+    if not _moved_after(as_of):
+        return (balances_by_department(as_of), *top_overdue_and_holds(as_of, limit))
+    b = open_balances_query(as_of).cte("balances").prefix_with("MATERIALIZED")
+    due, age = _bucket_index(as_of, b)
+    top = _top_and_holds_query(as_of, limit, balances=b).subquery("top")
+    nothing = sa.null()
+    # The two result sets as one: the top rows first (their columns' types are the
+    # statement's), then the department groups, told apart by "part".
+    statement = sa.union_all(
+        sa.select(
+            sa.literal(1).label("part"),
+            top.c.cp,
+            top.c.code,
+            top.c.name,
+            top.c.credit_limit,
+            top.c.exposure,
+            top.c.overdue,
+            top.c["items"],
+            top.c.oldest,
+            top.c.held_count,
+            top.c.held_overdue,
+            top.c.held_exposure,
+            top.c.place,
+            nothing.label("department_id"),
+            nothing.label("due"),
+            nothing.label("age"),
+        ),
+        sa.select(
+            sa.literal(2),
+            nothing,
+            nothing,
+            nothing,
+            nothing,
+            sa.func.sum(b.c.outstanding_fen),
+            nothing,
+            sa.func.count(),
+            nothing,
+            nothing,
+            nothing,
+            nothing,
+            nothing,
+            b.c.department_id,
+            due,
+            age,
+        ).group_by(b.c.department_id, due, age),
+    )
+    rows = db.session.execute(statement).all()
+    top_rows = [r for r in rows if r.part == 1]
+    top_rows.sort(key=lambda r: r.place)
+    sums: dict[int | None, dict] = {}
+    for r in rows:
+        if r.part == 2:
+            entry = sums.setdefault(r.department_id, {"count": 0, "due": [0] * 8, "age": [0] * 6})
+            entry["count"] += int(r.items)
+            entry["due"][int(r.due)] += int(r.exposure or 0)
+            entry["age"][int(r.age)] += int(r.exposure or 0)
+    by_department = {dept: _balances_of(entry) for dept, entry in sums.items()}
+    return (by_department, *_top_and_holds(top_rows))
+
+
 def _balances_of(entry: dict) -> Balances:
     due_fen = dict(zip(ledger_rules.DUE_BUCKETS, entry["due"], strict=True))
     return Balances(
@@ -621,17 +794,30 @@ def _balances_of(entry: dict) -> Balances:
 def _holds_query(as_of: date, scope: Scope):
     """Counterparties on credit hold as of a date (DOMAIN §4): overdue debt, or exposure
     (everything outstanding) above their credit limit. A hold is the counterparty's, so it is
-    judged on all its items; a department sees the held counterparties it has open items of."""
-    per = _per_counterparty(as_of)
-    query = (
+    judged on all its items; a department sees the held counterparties it has open items of
+    (only theirs are summed: the department's share of the open items, not all of them)."""
+    if scope.whole_company:
+        per = _per_counterparty(as_of)
+    else:
+        mine = open_balances(as_of, scope)
+        theirs = sa.select(mine.c.counterparty_id).distinct()
+        if db.session.get_bind().dialect.name == "postgresql":
+            # Their ids first, as one array: PostgreSQL then reads each one's open items from
+            # ix_items_open_counterparty, where the subquery made it hash all the open items.
+            theirs = _id_array(db.session.scalars(theirs).all())
+        per = _per_counterparty(as_of, only_counterparties=theirs)
+    return (
         sa.select(per, parties_t.c.code, parties_t.c.name, parties_t.c.credit_limit)
         .join(parties_t, parties_t.c.id == per.c.cp)
         .where(_held(per))
     )
-    if not scope.whole_company:
-        mine = open_balances(as_of, scope)
-        query = query.where(per.c.cp.in_(sa.select(mine.c.counterparty_id)))
-    return query
+
+
+def _id_array(ids: list[int]):
+    """``IN (ids)`` as one PostgreSQL array parameter (``= ANY``)."""
+    return sa.select(
+        sa.func.unnest(sa.bindparam(None, ids, type_=postgresql.ARRAY(sa.Integer)))
+    ).scalar_subquery()
 
 
 @dataclass

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from recovery.core.money import from_fen
 from recovery.dashboard import queries, rules
 from recovery.dashboard.models import MonthSnapshot
-from recovery.dashboard.queries import COMPANY, Scope, fen
+from recovery.dashboard.queries import COMPANY, Scope, fen, remembered
 from recovery.extensions import db
 from recovery.ledger.models import Adjustment, Application, Item, Receipt
 from recovery.parties.models import Counterparty
@@ -112,8 +112,13 @@ def live_month(month_end: date, scope: Scope = COMPANY) -> dict[int | None, dict
 
 
 def stored_month_ends() -> list[date]:
-    return list(
-        db.session.scalars(sa.select(snap_t.c.month_end).distinct().order_by(snap_t.c.month_end))
+    return remembered(
+        "stored",
+        lambda: list(
+            db.session.scalars(
+                sa.select(snap_t.c.month_end).distinct().order_by(snap_t.c.month_end)
+            )
+        ),
     )
 
 
@@ -253,7 +258,9 @@ def flow_between(figure: str, date_from: date, date_to: date, scope: Scope = COM
     if day <= date_to:
         ranges.append((day, date_to))
     for low, high in ranges:
-        total += live(low, high, scope)
+        total += remembered(
+            (figure, low, high, scope), lambda low=low, high=high: live(low, high, scope)
+        )
     return total
 
 
@@ -274,6 +281,13 @@ def contributions(
         return out
     ends = sorted(month_ends)
     known = set(ends)
+    month_of: dict[date, date] = {}  # day -> its month-end (the same days come back often)
+
+    def month_of_day(day: date) -> date:
+        if day not in month_of:
+            month_of[day] = rules.month_end(day)
+        return month_of[day]
+
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         items = db.session.execute(
@@ -291,13 +305,13 @@ def contributions(
             sa.select(apps_t.c.item_id, apps_t.c.applied_on, fen(apps_t.c.amount)).where(
                 apps_t.c.counterparty_id.in_(chunk)
             )
-        ):
+        ).all():
             reductions[item_id].append((day, int(amount), "applied"))
         for item_id, day, amount in db.session.execute(
             sa.select(adj_t.c.item_id, adj_t.c.dated_on, fen(adj_t.c.amount))
             .join(items_t, items_t.c.id == adj_t.c.item_id)
             .where(items_t.c.counterparty_id.in_(chunk), adj_t.c.status == "approved")
-        ):
+        ).all():
             reductions[item_id].append((day, int(amount), "credited"))
         departments = dict(
             db.session.execute(
@@ -310,38 +324,53 @@ def contributions(
             sa.select(
                 receipts_t.c.counterparty_id, receipts_t.c.received_on, fen(receipts_t.c.amount)
             ).where(receipts_t.c.counterparty_id.in_(chunk))
-        ):
-            month = rules.month_end(day)
+        ).all():
+            month = month_of_day(day)
             if month in known:
                 out[cp][(month, departments.get(cp), "received")] += int(amount)
+        # Outstanding at each month-end, as steps (the item's amount from the month-end of its
+        # recognition on, less each reduction from the month-end of its date on; the same for
+        # overdue from the first month-end after the due date), summed per counterparty and
+        # department and added up once: not one addition per item and month.
+        size = len(ends)
+        steps: dict[tuple[int, int | None], tuple[list[int], list[int]]] = {}
         for item_id, cp, dept, amount, recognized_on, due_on in items:
-            own = sorted(reductions.get(item_id, ()))
-            _add_item(out[cp], ends, known, dept, int(amount), recognized_on, due_on, own)
+            amount, own = int(amount), reductions.get(item_id, ())
+            _add_flows(out[cp], known, month_of_day, dept, amount, recognized_on, own)
+            first = bisect.bisect_left(ends, recognized_on)
+            if first == size:
+                continue  # recognised after the last month-end
+            late = max(first, bisect.bisect_right(ends, due_on))  # month-ends past the due date
+            if (cp, dept) not in steps:
+                steps[(cp, dept)] = ([0] * (size + 1), [0] * (size + 1))
+            receivable, overdue = steps[(cp, dept)]
+            receivable[first] += amount
+            overdue[late] += amount
+            for day, value, _kind in own:
+                at = bisect.bisect_left(ends, day)
+                receivable[max(first, at)] -= value
+                overdue[max(late, at)] -= value
+        for (cp, dept), (receivable, overdue) in steps.items():
+            left = late_left = 0
+            for index, month_end in enumerate(ends):
+                left += receivable[index]
+                late_left += overdue[index]
+                if left:
+                    out[cp][(month_end, dept, "receivables")] += left
+                if late_left:
+                    out[cp][(month_end, dept, "overdue")] += late_left
     return out
 
 
-def _add_item(out: Counter, ends, known, dept, amount, recognized_on, due_on, own) -> None:
-    """One item's share: its sales month, its reductions' months, and its outstanding at
-    every month-end from its recognition until it is paid off."""
-    month = rules.month_end(recognized_on)
+def _add_flows(out: Counter, known, month_of_day, dept, amount, recognized_on, own) -> None:
+    """One item's flows: its sales month and its reductions' months."""
+    month = month_of_day(recognized_on)
     if month in known:
         out[(month, dept, "sales")] += amount
     for day, value, kind in own:
-        month = rules.month_end(day)
+        month = month_of_day(day)
         if month in known:
             out[(month, dept, kind)] += value
-    left, taken = amount, 0
-    for month_end in ends[bisect.bisect_left(ends, recognized_on) :]:
-        while taken < len(own) and own[taken][0] <= month_end:
-            left -= own[taken][1]
-            taken += 1
-        if not left:
-            if taken == len(own):
-                break  # paid off: nothing moves it again
-            continue
-        out[(month_end, dept, "receivables")] += left
-        if due_on < month_end:
-            out[(month_end, dept, "overdue")] += left
 
 
 def apply_delta(delta: Counter) -> None:

@@ -36,6 +36,7 @@ from recovery.auth.models import Department, User
 from recovery.core import bulk
 from recovery.core.money import from_fen, to_fen
 from recovery.core.timeutil import utcnow
+from recovery.dashboard import snapshots
 from recovery.extensions import db
 from recovery.imports import reader
 from recovery.imports.allocation import reallocate_many
@@ -243,6 +244,10 @@ def _run(kind: str, path: Path, dry_run: bool, progress: Progress, result: Resul
     result.changes = plan.changes
     if dry_run:
         return
+    # The documents go in and allocation is replayed without the ORM: the dashboard's
+    # month-end snapshots note what these counterparties contribute first, and are corrected
+    # at the commit, in this transaction (recovery/dashboard/snapshots.py, will_change).
+    snapshots.will_change(plan.affected)
     plan.write(progress)
     progress("allocating", 0, len(plan.affected))
     reallocate_many(plan.affected, lambda done, total: progress("allocating", done, total))
@@ -643,6 +648,11 @@ class ItemPlan:
         done = [0]
         progress("writing", 0, total)
         cp_ids = _write_parties(Counterparty, self.counterparties, now, progress, done, total)
+        # Counterparties created just now contribute nothing to the snapshots: noted before
+        # their items go in (the existing ones were noted before the write, in _run).
+        snapshots.will_change(
+            cp_ids[code] for code, party in self.counterparties.items() if party.id is None
+        )
         project_ids = _write_parties(Project, self.projects, now, progress, done, total)
         for party in self.contracts.values():
             if party.id is not None:

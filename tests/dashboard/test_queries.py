@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
 from recovery.activities.models import Dispute
 from recovery.cases.models import RecoveryCase, Strategy
@@ -83,6 +84,45 @@ def test_balances_equal_the_ledgers_totals(random_ledger):
         assert (dept.receivables, dept.overdue) == (ledger.outstanding, ledger.overdue)
 
 
+@pytest.mark.parametrize("later", [True, False], ids=["later", "by-then"])
+def test_both_ways_to_a_past_balance_equal_the_ledgers(
+    random_ledger, make_user, monkeypatch, later
+):
+    """A past balance from the open amount plus what came later (the usual way), or from
+    the amount less what came by then (the way for dates far back), with approved
+    credits on either side of the dates."""
+    from recovery.ledger import services as ledger
+    from recovery.ledger.models import Item
+
+    finance, approver = make_user("dash.finance", "finance"), make_user("dash.approver", "finance")
+    items = db.session.scalars(
+        sa.select(Item).where(Item.open_amount >= Decimal("4.00")).order_by(Item.id)
+    ).all()
+    # Early items credited twice: before an as-of date and after it (so that, as of the
+    # date, the item has moved since and was credited by then).
+    early = sorted(items, key=lambda item: item.recognized_on)[:3]
+    assert early[-1].recognized_on < D(2026, 1, 31)
+    for number, item in enumerate(early):
+        between = next(d for d in AS_OF_DATES if d >= item.recognized_on)
+        for half, day in enumerate((between, D(2026, 6, 1))):
+            adjustment = ledger.propose_adjustment(
+                item, kind="credit_note", amount=Decimal("2.00"), dated_on=day, reason="test",
+                number=f"CN-{number}-{half}", actor=finance,
+            )  # fmt: skip
+            ledger.decide_adjustment(adjustment, approve=True, actor=approver)
+    db.session.commit()
+    monkeypatch.setattr(queries, "_fewer_applications_after", lambda _as_of: later)
+    for as_of in AS_OF_DATES:
+        mine = queries.balances(as_of)
+        theirs = screen_queries.totals(as_of, screen_queries.ScreenFilter(open_only=True))
+        assert (mine.count, mine.receivables, mine.overdue) == (
+            theirs.count,
+            theirs.outstanding,
+            theirs.overdue,
+        ), as_of
+        assert mine.due == theirs.due and mine.age == theirs.age
+
+
 def test_every_list_adds_up_to_its_figure(random_ledger):
     one, _two = random_ledger
     as_of, date_from = D(2026, 1, 31), D(2025, 1, 1)
@@ -127,6 +167,13 @@ def test_every_list_adds_up_to_its_figure(random_ledger):
         assert top == queries.top_overdue(as_of)
         assert holds == queries.credit_holds(as_of)
         assert top_of_three(as_of) == queries.top_overdue(as_of, limit=3)
+        # The page's one reading of the open items gives the same three.
+        assert queries.company_overview(as_of) == (
+            queries.balances_by_department(as_of),
+            top,
+            holds,
+        )
+        assert queries.company_overview(as_of, limit=3)[1] == top_of_three(as_of)
 
 
 def top_of_three(as_of):
