@@ -24,9 +24,10 @@ RUN_HOST  ?= 127.0.0.1
 RUN_PORT  ?= 5000
 
 # Debian packages. Without a CJK font WeasyPrint draws Chinese as empty boxes; without
-# libharfbuzz-subset0 each PDF takes seconds instead of a fraction of one.
+# libharfbuzz-subset0 each PDF takes seconds instead of a fraction of one. redis-server: the
+# tests of the RQ job backend start a throwaway Redis on loopback (tests/jobs/conftest.py).
 RUN_PACKAGES  := fonts-noto-cjk libharfbuzz-subset0
-TEST_PACKAGES := chromium fonts-noto-cjk libharfbuzz-subset0 poppler-utils \
+TEST_PACKAGES := chromium fonts-noto-cjk libharfbuzz-subset0 poppler-utils redis-server \
                  $(if $(wildcard $(PGBIN)/initdb),,postgresql-15)
 
 # Shell helpers at the top of each recipe: hdr prints a section header.

@@ -68,9 +68,11 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from recovery.activities.routes import bp as activities_bp
     from recovery.admin.routes import bp as admin_bp
+    from recovery.api import init_app as init_api
     from recovery.audit.routes import bp as audit_bp
     from recovery.auth.routes import bp as auth_bp
     from recovery.cases.routes import bp as cases_bp
+    from recovery.credit.routes import bp as credit_bp
     from recovery.dashboard.routes import bp as dashboard_bp
     from recovery.imports.routes import bp as imports_bp
     from recovery.jobs.routes import bp as jobs_bp
@@ -107,6 +109,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(targets_bp, url_prefix="/targets")
     app.register_blueprint(provisions_bp, url_prefix="/provisions")
     app.register_blueprint(monthly_bp, url_prefix="/reports/monthly")
+    app.register_blueprint(credit_bp, url_prefix="/credit")
+    init_api(app)  # the JSON API v1 under /api/v1 and the token pages
 
 
 def _register_cli(app: Flask) -> None:
@@ -116,8 +120,20 @@ def _register_cli(app: Flask) -> None:
     from recovery.core.translations import translations_cli
     from recovery.demo.cli import demo_cli
     from recovery.imports.cli import ledger_cli
+    from recovery.jobs.cli import jobs_cli
     from recovery.reports.cli import report_cli
+    from recovery.retention.cli import retention_cli
 
-    groups = (users_cli, audit_cli, backup_cli, demo_cli, translations_cli, report_cli, ledger_cli)
+    groups = (
+        users_cli,
+        audit_cli,
+        backup_cli,
+        demo_cli,
+        translations_cli,
+        report_cli,
+        ledger_cli,
+        jobs_cli,
+        retention_cli,
+    )
     for group in groups:
         app.cli.add_command(group)

@@ -80,4 +80,10 @@ def from_environment(instance_path: Path) -> dict:
         "SMTP_SENDER": os.environ.get("RECOVERY_SMTP_SENDER", "").strip(),
         "SMTP_STARTTLS": smtp_starttls,
         "SMTP_TIMEOUT": 30,
+        # Background jobs (recovery/jobs, docs/jobs.md): RQ workers through Redis when set,
+        # else a thread in each app process.
+        "REDIS_URL": os.environ.get("RECOVERY_REDIS_URL", "").strip(),
+        "JOBS_QUEUE": os.environ.get("RECOVERY_JOBS_QUEUE", "").strip() or "recovery",
+        # Requests per minute per API token (recovery/api/ratelimit.py); 0 switches it off.
+        "API_RATE_LIMIT": int(os.environ.get("RECOVERY_API_RATE_LIMIT") or 600),
     }

@@ -1,6 +1,7 @@
 """Every model, imported in one place so that the metadata knows all tables."""
 
 from recovery.activities.models import Activity, Dispute, EvidenceFile, Promise
+from recovery.api.models import ApiToken, IdempotencyKey  # noqa: F401
 from recovery.audit.models import AuditLog
 from recovery.auth.models import Department, LoginAttempt, User, UserRole
 from recovery.cases.models import (
@@ -10,6 +11,7 @@ from recovery.cases.models import (
     RecoveryCase,
     Strategy,
 )
+from recovery.credit.models import CreditException, CreditGroup, CreditGroupMember, CreditStatus  # noqa: F401,E501
 from recovery.dashboard.models import MonthSnapshot
 from recovery.jobs.models import Job
 from recovery.ledger.models import Adjustment, Application, Item, Receipt

@@ -84,6 +84,11 @@ def test_permission_matrix(app, make_user):
         if access.public:
             assert html.status_code not in (401, 403), (method, url, html.status_code)
             assert "/login?" not in html.headers.get("Location", ""), (method, url)
+        elif url.startswith("/api/"):
+            # The JSON API answers 401 in its envelope, never a redirect to the login page.
+            assert html.status_code == 401, (method, url, html.status_code)
+            assert json.status_code == 401, (method, url, json.status_code)
+            assert json.is_json and json.get_json()["error"]["status"] == 401
         else:
             assert html.status_code == 302, (method, url, html.status_code)
             assert "/login" in html.headers["Location"], (method, url)

@@ -64,14 +64,15 @@ def parse_amount(text, *, allow_zero: bool = False, allow_negative: bool = False
         raise AmountError("not a number")
     if not raw.is_finite():
         raise AmountError("not a number")
+    # The size first: quantizing a number of more digits than the context's precision raises.
+    if abs(raw) > MAX_AMOUNT:
+        raise AmountError("too large")
     if raw != raw.quantize(FEN, rounding=ROUND_HALF_UP):
         raise AmountError("more than two decimals")
     if raw < 0 and not allow_negative:
         raise AmountError("negative")
     if raw == 0 and not allow_zero:
         raise AmountError("zero")
-    if abs(raw) > MAX_AMOUNT:
-        raise AmountError("too large")
     return raw.quantize(FEN)
 
 

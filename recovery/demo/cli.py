@@ -129,7 +129,12 @@ def _load_generated(anchor, scale) -> str:
     recovery = load_recovery(day)
     legal = load_legal(day)
     executive = load_executive(day)
-    return "\n".join((report, recovery.describe(), legal.describe(), executive.describe()))
+    # The ledger was bulk-loaded past the session listeners: compute every credit hold once.
+    from recovery.credit.services import reevaluate_all
+
+    written = reevaluate_all(day)
+    holds = f"Credit control: the status of {written} counterparties computed."
+    return "\n".join((report, recovery.describe(), legal.describe(), executive.describe(), holds))
 
 
 def _load_ar_late_payments(path) -> str:

@@ -252,6 +252,9 @@ def _run(kind: str, path: Path, dry_run: bool, progress: Progress, result: Resul
     progress("allocating", 0, len(plan.affected))
     reallocate_many(plan.affected, lambda done, total: progress("allocating", done, total))
     result.reallocated = len(plan.affected)
+    from recovery.credit.services import reevaluate  # credit holds follow the new rows
+
+    reevaluate(plan.affected)
 
 
 def save_upload(stream, suffix: str, folder: Path | str) -> Path:

@@ -26,6 +26,8 @@ class Job(db.Model):
     result: Mapped[str | None] = mapped_column(sa.Text)  # JSON
     error: Mapped[str | None] = mapped_column(sa.Text)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    # A retry is a new Job naming the failed attempt it repeats (the failed one is kept).
+    retry_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("jobs.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]

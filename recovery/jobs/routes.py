@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, jsonify, render_template, request
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from recovery.core.pagination import paginate
 from recovery.core.permissions import signed_in
 from recovery.extensions import db
-from recovery.jobs import services
+from recovery.jobs import services, tasks  # noqa: F401  (tasks: registers its kinds)
 from recovery.jobs.models import Job
 
 bp = Blueprint("jobs", __name__)
@@ -51,6 +52,8 @@ def show(job_id: int):
         status_labels=services.STATUS_LABELS,
         params=services.params_of(job),
         result=services.result_of(job),
+        retried_as=services.retried_as(job),
+        can_retry=services.can_retry(job),
     )
 
 
@@ -58,3 +61,18 @@ def show(job_id: int):
 @signed_in
 def show_json(job_id: int):
     return jsonify(services.status(_get_job(job_id)))
+
+
+@bp.route("/<int:job_id>/retry", methods=["POST"])
+@signed_in
+def retry(job_id: int):
+    """Queue a failed job again (its owner or an administrator: whoever may see it)."""
+    job = _get_job(job_id)
+    try:
+        attempt = services.retry(job, current_user)
+    except services.JobError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+        return redirect(url_for("jobs.show", job_id=job_id))
+    flash(_("Trying the work again."), "success")
+    return redirect(url_for("jobs.show", job_id=attempt.id))

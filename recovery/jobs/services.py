@@ -1,4 +1,17 @@
-"""A small local runner for long work (large imports): one background thread per process.
+"""Long work outside the request (imports, letter batches, the monthly report, re-evaluating
+holds), on one of two backends behind the same functions (submit, status, wait, retry):
+
+- **RQ + Redis** when ``RECOVERY_REDIS_URL`` (config ``REDIS_URL``) is set: ``submit`` stores
+  the Job row and enqueues ``perform(job_id, ...)`` on the queue ``JOBS_QUEUE`` ("recovery");
+  an RQ worker started by ``flask --app recovery jobs worker`` runs it inside an application
+  context. Progress is written to the Job row and, live, to a Redis key the page reads.
+- **A local worker thread** (below) when it is not set.
+
+Either way the Job row is the source of truth for the pages (status, progress, error,
+result); a failed job can be retried (``retry``): a new Job with the same parameters, the
+failed one kept and linked from it (``retry_of_id``).
+
+The local runner: one background thread per process.
 
 ``submit(kind, params, user)`` stores a Job and queues it; the worker thread runs the task
 registered for ``kind`` inside its own application context, as the user who submitted it (the
@@ -17,6 +30,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import queue
 import threading
 import time
@@ -24,7 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
 from recovery.audit.context import Actor, acting_as, current_actor
@@ -42,6 +56,17 @@ STATUS_LABELS = {
     "failed": _l("Failed"),
 }
 PERSIST_INTERVAL = 0.5  # seconds between progress writes to the database
+DEFAULT_QUEUE = "recovery"
+JOB_TIMEOUT = 6 * 3600  # seconds an RQ job may run before the worker stops it
+LIVE_TTL = 3600  # seconds a live progress figure stays in Redis
+
+
+class JobError(ValueError):
+    """A refused request about a job (e.g. a retry that cannot be made); shown to the user."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -75,6 +100,23 @@ def task_for(kind: str) -> Task | None:
 
 def submit(kind: str, params: dict, user, *, title: str = "") -> Job:
     """Store a Job for ``kind`` and queue it. Commits, so that the worker can read the Job."""
+    actor = current_actor()
+    if user is not None and actor.user_id != user.id:
+        actor = Actor(user.id, user.username, actor.ip)
+    return _submit(
+        kind, params, created_by_id=user.id if user is not None else None, actor=actor, title=title
+    )
+
+
+def _submit(
+    kind: str,
+    params: dict,
+    *,
+    created_by_id: int | None,
+    actor: Actor,
+    title: str = "",
+    retry_of_id: int | None = None,
+) -> Job:
     task = task_for(kind)
     if task is None:
         raise ValueError(f"no task registered for job kind {kind!r}")
@@ -83,18 +125,68 @@ def submit(kind: str, params: dict, user, *, title: str = "") -> Job:
         status="queued",
         title=title[:200],
         params=json.dumps(params, ensure_ascii=False),
-        created_by_id=user.id if user is not None else None,
+        created_by_id=created_by_id,
+        retry_of_id=retry_of_id,
     )
     db.session.add(job)
     db.session.commit()
     app = current_app._get_current_object()
+    if redis_url(app):
+        try:
+            _enqueue_rq(app, job.id, actor)
+        except Exception as exc:  # Redis away: the job fails visibly and can be retried
+            app.logger.exception("job %s (%s): could not be queued", job.id, kind)
+            job.status = "failed"
+            job.error = f"could not queue the work: {type(exc).__name__}: {exc}"[:2000]
+            job.finished_at = utcnow()
+            db.session.commit()
+    else:
+        _handles[(id(app), job.id)] = threading.Event()
+        _ensure_worker()
+        _queue.put((app, job.id, actor))
+    return job
+
+
+def retry(job: Job, user) -> Job:
+    """Queue a failed job again as a new attempt with the same parameters; the failed Job is
+    kept (and names the attempt that followed it). ``user`` is who asked (the job's owner or
+    an administrator; the caller checks): the new attempt runs as them and belongs to the
+    failed job's owner. Refused (JobError) unless the job failed and was not retried yet, or
+    when what it read is gone (an uploaded file is deleted once its import has run)."""
+    locked = db.session.execute(
+        sa.select(Job).where(Job.id == job.id).with_for_update()
+    ).scalar_one()
+    if locked.status != "failed":
+        raise JobError(_l("Only work that failed can be tried again."))
+    later = retried_as(locked)
+    if later is not None:
+        raise JobError(_l("This work was already tried again (#%(n)s).", n=later))
+    if task_for(locked.kind) is None:
+        raise JobError(_l("This kind of work no longer exists."))
+    params = params_of(locked)
+    path = params.get("path")
+    if isinstance(path, str) and path and not os.path.exists(path):
+        raise JobError(_l("The file this work read is no longer kept: upload it again."))
     actor = current_actor()
     if user is not None and actor.user_id != user.id:
         actor = Actor(user.id, user.username, actor.ip)
-    _handles[(id(app), job.id)] = threading.Event()
-    _ensure_worker()
-    _queue.put((app, job.id, actor))
-    return job
+    return _submit(
+        locked.kind,
+        params,
+        created_by_id=locked.created_by_id,
+        actor=actor,
+        title=locked.title,
+        retry_of_id=locked.id,
+    )
+
+
+def retried_as(job: Job) -> int | None:
+    """The id of the attempt that retried ``job``, if any."""
+    return db.session.scalar(sa.select(Job.id).where(Job.retry_of_id == job.id).limit(1))
+
+
+def can_retry(job: Job) -> bool:
+    return job.status == "failed" and task_for(job.kind) is not None and retried_as(job) is None
 
 
 def visible_to(job: Job, user) -> bool:
@@ -104,7 +196,10 @@ def visible_to(job: Job, user) -> bool:
 
 def status(job: Job) -> dict:
     """The job's state for the page that follows it (live figures when this process runs it)."""
-    live = _live.get((id(current_app._get_current_object()), job.id))
+    app = current_app._get_current_object()
+    live = _live.get((id(app), job.id))
+    if live is None and job.status == "running" and redis_url(app):
+        live = _live_from_redis(app, job.id)
     phase, done, total = (job.message, job.progress, job.total)
     if live is not None and job.status not in FINISHED:
         phase, done, total = live
@@ -125,6 +220,7 @@ def status(job: Job) -> dict:
         "progress": done,
         "total": total,
         "percent": percent,
+        "retry_of": job.retry_of_id,
     }
 
 
@@ -152,12 +248,123 @@ def result_of(job: Job):
 
 
 def wait(job: Job | int, timeout: float = 60.0) -> bool:  # float-ok: seconds
-    """Block until the job is finished in this process (tests, command line); True if it is."""
+    """Block until the job is finished (tests, command line); True if it is. A job run by this
+    process's thread is awaited directly; any other (RQ) by reading its row."""
     job_id = job.id if isinstance(job, Job) else job
-    handle = _handles.get((id(current_app._get_current_object()), job_id))
-    if handle is None:
+    app = current_app._get_current_object()
+    handle = _handles.get((id(app), job_id))
+    if handle is not None:
+        return handle.wait(timeout)
+    if not redis_url(app):
         return True
-    return handle.wait(timeout)
+    deadline = time.monotonic() + timeout
+    table = Job.__table__
+    while True:
+        with db.engine.connect() as connection:
+            state = connection.execute(
+                sa.select(table.c.status).where(table.c.id == job_id)
+            ).scalar()
+        if state is None or state in FINISHED:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+
+
+# ---------------------------------------------------------------------------------------------
+# The RQ backend
+
+
+def redis_url(app=None) -> str | None:
+    """The Redis URL jobs go through, or None for the local thread: config REDIS_URL when the
+    app has that key, else the environment's RECOVERY_REDIS_URL."""
+    app = app or current_app._get_current_object()
+    if "REDIS_URL" in app.config:
+        return app.config["REDIS_URL"] or None
+    return os.environ.get("RECOVERY_REDIS_URL", "").strip() or None
+
+
+def backend(app=None) -> str:
+    return "rq" if redis_url(app) else "local"
+
+
+_connections: dict[str, object] = {}
+_connections_lock = threading.Lock()
+
+
+def redis_connection(app=None):
+    from redis import Redis
+
+    url = redis_url(app)
+    with _connections_lock:
+        connection = _connections.get(url)
+        if connection is None:
+            connection = _connections[url] = Redis.from_url(url)
+        return connection
+
+
+def queue_name(app=None) -> str:
+    """Config JOBS_QUEUE, else the environment's RECOVERY_JOBS_QUEUE, else "recovery"."""
+    app = app or current_app._get_current_object()
+    return (
+        app.config.get("JOBS_QUEUE")
+        or os.environ.get("RECOVERY_JOBS_QUEUE", "").strip()
+        or DEFAULT_QUEUE
+    )
+
+
+def rq_queue(app=None):
+    from rq import Queue
+
+    app = app or current_app._get_current_object()
+    return Queue(queue_name(app), connection=redis_connection(app))
+
+
+def _enqueue_rq(app, job_id: int, actor: Actor) -> None:
+    rq_queue(app).enqueue_call(
+        perform,
+        args=(job_id, actor.user_id, actor.name, actor.ip),
+        timeout=app.config.get("JOBS_TIMEOUT") or JOB_TIMEOUT,
+        result_ttl=24 * 3600,
+        failure_ttl=7 * 24 * 3600,
+        description=f"recovery job {job_id}",
+    )
+
+
+_worker_app = None  # the application `flask jobs worker` runs its jobs in
+
+
+def set_worker_app(app) -> None:
+    global _worker_app
+    _worker_app = app
+
+
+def perform(job_id: int, user_id: int | None, name: str, ip: str | None) -> None:
+    """What the RQ worker runs: the job, in the worker's application (or the one whose
+    context is pushed, or a new one from the environment)."""
+    app = _worker_app
+    if app is None and has_app_context():
+        app = current_app._get_current_object()
+    if app is None:
+        from recovery import create_app
+
+        app = create_app()
+    run(app, job_id, Actor(user_id, name, ip))
+
+
+def _live_key(app, job_id: int) -> str:
+    return f"{queue_name(app)}:progress:{job_id}"
+
+
+def _live_from_redis(app, job_id: int):
+    try:
+        raw = redis_connection(app).get(_live_key(app, job_id))
+    except Exception:  # Redis away: the Job row's figures serve
+        return None
+    if not raw:
+        return None
+    phase, done, total = json.loads(raw)
+    return phase, done, total
 
 
 # ---------------------------------------------------------------------------------------------
@@ -204,6 +411,19 @@ class _Progress:
         if now - self.last_write >= PERSIST_INTERVAL or (total and done >= total):
             self.last_write = now
             self._persist(phase, done, total)
+            self._publish(phase, done, total)
+
+    def _publish(self, phase: str, done: int, total: int) -> None:
+        """On RQ, the live figure for pages served by other processes (the row may lag on
+        SQLite while the task writes)."""
+        if not redis_url(self.app):
+            return
+        try:
+            redis_connection(self.app).set(
+                _live_key(self.app, self.job_id), json.dumps([phase, done, total]), ex=LIVE_TTL
+            )
+        except Exception:  # Redis away: the row still carries the figure
+            log.warning("job %s: could not publish progress to Redis", self.job_id)
 
     def _persist(self, phase: str, done: int, total: int) -> None:
         """Write the figure on a connection of its own; give up at once if the database is
@@ -235,7 +455,7 @@ def run(app, job_id: int, actor: Actor) -> None:
     try:
         with app.app_context(), acting_as(actor):
             job = db.session.get(Job, job_id)
-            if job is None:
+            if job is None or job.status != "queued":  # gone, or already run (a redelivery)
                 return
             job.status = "running"
             job.started_at = utcnow()
@@ -246,7 +466,8 @@ def run(app, job_id: int, actor: Actor) -> None:
                 if task is None:
                     raise LookupError(f"no task registered for job kind {job.kind!r}")
                 result = task.work(params, _Progress(app, job_id))
-                job = db.session.get(Job, job_id)  # the task may have expunged it
+                # The task may have expunged it; progress was written on another connection.
+                job = db.session.get(Job, job_id, populate_existing=True)
                 job.status = "done"
                 job.result = json.dumps(result, ensure_ascii=False)
                 job.message = None
@@ -262,6 +483,11 @@ def run(app, job_id: int, actor: Actor) -> None:
         log.exception("job %s: could not record its outcome", job_id)
     finally:
         _live.pop(key, None)
+        if redis_url(app):
+            try:
+                redis_connection(app).delete(_live_key(app, job_id))
+            except Exception:
+                log.warning("job %s: could not clear its progress in Redis", job_id)
         handle = _handles.pop(key, None)
         if handle is not None:
             handle.set()

@@ -398,9 +398,15 @@ def counterparty_page(
     page: int | None = 1,
     per_page: int = PER_PAGE,
     with_balance_only: bool = False,
+    archived: str = "active",
 ) -> Page:
-    """Counterparties by code, one page, each with its outstanding, overdue and credit."""
+    """Counterparties by code, one page, each with its outstanding, overdue and credit.
+    ``archived``: "active" (not archived, the default), "archived" or "all"."""
     query = sa.select(Counterparty).order_by(Counterparty.code)
+    if archived == "active":
+        query = query.where(Counterparty.archived_at.is_(None))
+    elif archived == "archived":
+        query = query.where(Counterparty.archived_at.is_not(None))
     search = (search or "").strip()
     if search:
         pattern = f"%{search}%"

@@ -36,13 +36,22 @@ class LedgerError(ValueError):
 # Allocation
 
 
-def lock_counterparty(counterparty_id: int) -> None:
-    """Serialise allocation per counterparty (a row lock on PostgreSQL; SQLite has one writer)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(
-            sa.text("SELECT id FROM counterparties WHERE id = :id FOR UPDATE"),
-            {"id": counterparty_id},
-        )
+def lock_counterparty(*counterparty_ids: int | None) -> None:
+    """Serialise allocation per counterparty: on PostgreSQL a row lock (SELECT ... FOR UPDATE)
+    on each counterparty's row, held to the end of the transaction, taken in id order (no
+    deadlock between two writers) and at the START of every write that allocates — before the
+    write's own INSERT/UPDATE, whose foreign key takes a share lock on the same row that two
+    writers could otherwise both hold while each waits for the other's FOR UPDATE. Other
+    counterparties are not blocked. SQLite has a single writer: nothing to lock."""
+    ids = sorted({cp for cp in counterparty_ids if cp is not None})
+    if ids and db.session.get_bind().dialect.name == "postgresql":
+        with db.session.no_autoflush:
+            db.session.execute(
+                sa.select(Counterparty.id)
+                .where(Counterparty.id.in_(ids))
+                .order_by(Counterparty.id)
+                .with_for_update()
+            )
 
 
 def load_documents(counterparty_id: int) -> tuple[list[rules.ItemDoc], list[rules.ReceiptDoc]]:
@@ -213,6 +222,7 @@ def create_item(**values) -> Item:
 
     Without an owning department or first-responsible person, the item takes its
     counterparty's (DOMAIN §2: every item has both)."""
+    lock_counterparty(values["counterparty_id"])
     _check_dates(values["recognized_on"], values["due_on"])
     values.setdefault("department_id", None)
     values.setdefault("responsible_id", None)
@@ -228,6 +238,7 @@ def create_item(**values) -> Item:
 def update_item(item: Item, **values) -> Item:
     """Correct an item (audited). Its amount never drops below its approved credits (what was
     paid is re-allocated); it cannot move to another counterparty while receipts name it."""
+    lock_counterparty(item.counterparty_id, values.get("counterparty_id"))
     _check_dates(values.get("recognized_on", item.recognized_on), values.get("due_on", item.due_on))
     new_amount = values.get("amount", item.amount)
     settled = credited_total(item.id)
@@ -268,6 +279,7 @@ def _check_named_item(counterparty_id: int, item_id: int | None) -> None:
 
 
 def create_receipt(**values) -> Receipt:
+    lock_counterparty(values["counterparty_id"])
     _check_named_item(values["counterparty_id"], values.get("item_id"))
     _ensure_unique(Receipt.__table__.c.receipt_no, values["receipt_no"], field="receipt_no")
     receipt = Receipt(**values)
@@ -279,6 +291,7 @@ def create_receipt(**values) -> Receipt:
 
 def update_receipt(receipt: Receipt, **values) -> Receipt:
     counterparty_id = values.get("counterparty_id", receipt.counterparty_id)
+    lock_counterparty(receipt.counterparty_id, counterparty_id)
     _check_named_item(counterparty_id, values.get("item_id", receipt.item_id))
     if "receipt_no" in values:
         _ensure_unique(
@@ -337,6 +350,7 @@ def decide_adjustment(adjustment: Adjustment, *, approve: bool, actor, note: str
     if adjustment.proposed_by_id == actor.id:
         raise LedgerError(_l("Nobody approves their own proposal."))
     if approve:
+        lock_counterparty(adjustment.item.counterparty_id)
         _check_room(adjustment.item, adjustment.amount)
     adjustment.status = "approved" if approve else "rejected"
     adjustment.decided_by_id = actor.id

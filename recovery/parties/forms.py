@@ -11,7 +11,14 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, SelectField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from recovery.core.forms import choices
@@ -185,3 +192,11 @@ class ContractForm(FlaskForm):
     signer_id = SelectField(_l("Signer"), coerce=optional_int)
     installments = BooleanField(_l("Installments of one debt (同一债务分期履行)"), default=False)
     submit = SubmitField(_l("Save"))
+
+
+class ArchiveForm(FlaskForm):
+    """Close and archive a counterparty (retention: nothing is deleted)."""
+
+    closed_on = DayField(_l("Closed on"))
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+    submit = SubmitField(_l("Close and archive"))

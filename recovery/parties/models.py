@@ -33,6 +33,12 @@ class Counterparty(db.Model):
     leader_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Retention (篇三): a counterparty is closed and archived, never deleted in normal use;
+    # `flask retention purge` removes it five years after its agreement ended (docs/retention.md).
+    closed_on: Mapped[date | None]
+    archived_at: Mapped[datetime | None] = mapped_column(index=True)
+    archived_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    archive_reason: Mapped[str | None] = mapped_column(sa.String(500))
 
     department: Mapped[Department | None] = relationship()
     responsible: Mapped[User | None] = relationship(foreign_keys=[responsible_id])
@@ -107,3 +113,19 @@ class Contract(db.Model):
     signer: Mapped[User | None] = relationship()
 
     __table_args__ = (sa.CheckConstraint("rate_basis IN ('annual', 'daily')", name="rate_basis"),)
+
+
+class RetentionPurge(db.Model):
+    """One run of `flask retention purge` that removed something: when, by whom, as of which
+    day, and what (the counterparties and the rows of each table; the rows' own deletions
+    are in the audit trail too)."""
+
+    __tablename__ = "retention_purges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    as_of: Mapped[date]
+    run_at: Mapped[datetime] = mapped_column(default=utcnow)
+    run_by: Mapped[str] = mapped_column(sa.String(100))
+    counterparties: Mapped[int] = mapped_column(default=0)
+    rows: Mapped[int] = mapped_column(default=0)
+    detail: Mapped[str] = mapped_column(sa.Text)  # JSON: codes removed, rows per table

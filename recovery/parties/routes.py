@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from recovery.core.permissions import EXECUTIVE, FINANCE, LEGAL, SUPERVISOR, roles_required
 from recovery.extensions import db
@@ -28,6 +29,7 @@ from recovery.ledger.routes import (
 from recovery.ledger.statement import build_statement, item_lines
 from recovery.parties import services
 from recovery.parties.forms import (
+    ArchiveForm,
     ContactForm,
     ContractForm,
     CounterpartyForm,
@@ -38,6 +40,13 @@ from recovery.parties.models import Contact, Contract, Counterparty, Project
 
 bp = Blueprint("parties", __name__)
 install_template_helpers(bp)
+
+# The counterparty list's archive filter: archived ones are hidden unless asked for.
+ARCHIVE_FILTERS = {
+    "active": _l("Not archived"),
+    "archived": _l("Archived"),
+    "all": _l("All"),
+}
 
 
 def get_visible_counterparty(counterparty_id: int) -> Counterparty:
@@ -64,12 +73,16 @@ def counterparties():
     as_of, bad_as_of = as_of_from(request.args)
     search = request.args.get("q", "").strip()
     open_only = request.args.get("open") in screen_queries.TRUE_VALUES
+    archived = request.args.get("archived", "active")
+    if archived not in ARCHIVE_FILTERS:
+        archived = "active"
     page = screen_queries.counterparty_page(
         as_of,
         search,
         visible_to=scope(),
         page=request.args.get("page", 1, type=int),
         with_balance_only=open_only,
+        archived=archived,
     )
     return render_template(
         "parties/counterparties.html",
@@ -78,6 +91,8 @@ def counterparties():
         bad_as_of=bad_as_of,
         search=search,
         open_only=open_only,
+        archived=archived,
+        archive_filters=ARCHIVE_FILTERS,
     )
 
 
@@ -175,6 +190,58 @@ def counterparty_edit(counterparty_id: int):
             flash(_("Counterparty %(code)s was saved.", code=counterparty.code), "success")
             return redirect(url_for("parties.counterparty", counterparty_id=counterparty.id))
     return render_template("parties/counterparty_form.html", form=form, counterparty=counterparty)
+
+
+@bp.route("/counterparties/<int:counterparty_id>/archive", methods=["GET", "POST"])
+@roles_required(FINANCE, SUPERVISOR)
+def counterparty_archive(counterparty_id: int):
+    """Close and archive a counterparty, with the reason (refused while anything is open)."""
+    from flask_login import current_user
+
+    from recovery.retention import services as retention
+    from recovery.targets.services import company_today
+
+    counterparty = get_visible_counterparty(counterparty_id)
+    form = ArchiveForm()
+    if request.method == "GET":
+        form.closed_on.data = company_today()
+    blockers = [] if counterparty.archived_at else retention.open_reasons(counterparty.id)
+    if form.validate_on_submit():
+        try:
+            retention.archive(
+                counterparty,
+                reason=form.reason.data,
+                actor=current_user,
+                closed_on=form.closed_on.data,
+            )
+        except retention.RetentionError as error:
+            db.session.rollback()
+            attach_error(form, error, "reason")
+        else:
+            db.session.commit()
+            flash(_("Counterparty %(code)s was closed and archived.", code=counterparty.code))
+            return redirect(url_for("parties.counterparty", counterparty_id=counterparty.id))
+    return render_template(
+        "parties/archive.html", form=form, counterparty=counterparty, blockers=blockers
+    )
+
+
+@bp.route("/counterparties/<int:counterparty_id>/restore", methods=["POST"])
+@roles_required(FINANCE, SUPERVISOR)
+def counterparty_restore(counterparty_id: int):
+    """Take a counterparty out of the archive (business with it resumes)."""
+    from recovery.retention import services as retention
+
+    counterparty = get_visible_counterparty(counterparty_id)
+    try:
+        retention.restore(counterparty)
+    except retention.RetentionError as error:
+        db.session.rollback()
+        flash(str(error.message), "danger")
+    else:
+        db.session.commit()
+        flash(_("Counterparty %(code)s is back in use.", code=counterparty.code), "success")
+    return redirect(url_for("parties.counterparty", counterparty_id=counterparty.id))
 
 
 # ---------------------------------------------------------------------------------------------

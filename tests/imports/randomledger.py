@@ -196,7 +196,11 @@ def build(seed: int, counterparties=4, items=14, receipts=10, credits=True) -> N
 
 def wipe() -> None:
     """Empty the ledger (not users, departments or the audit trail)."""
-    for model in (Application, Adjustment, Receipt, Item, Contract, Project, Contact, Counterparty):
+    from recovery.credit.models import CreditStatus
+
+    # The credit status rows name counterparties (kept up by the credit listener).
+    models = (Application, Adjustment, Receipt, Item, Contract, Project, Contact, CreditStatus)
+    for model in (*models, Counterparty):
         db.session.execute(sa.delete(model))
     db.session.commit()
 

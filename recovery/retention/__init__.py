@@ -1,0 +1,1 @@
+"""Retention (篇三): purging what is past its five years."""
