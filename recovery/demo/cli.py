@@ -4,6 +4,7 @@ from datetime import date
 from pathlib import Path
 
 import click
+import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from recovery.audit.context import acting_as, cli_actor
@@ -132,8 +133,13 @@ def _load_generated(anchor, scale) -> str:
     # The ledger was bulk-loaded past the session listeners: compute every credit hold once.
     from recovery.credit.services import reevaluate_all
 
-    written = reevaluate_all(day)
-    holds = f"Credit control: the status of {written} counterparties computed."
+    reevaluate_all(day)
+    from recovery.credit.models import CreditStatus
+
+    held = db.session.scalar(
+        sa.select(sa.func.count()).select_from(CreditStatus).where(CreditStatus.on_hold)
+    )
+    holds = f"Credit control: {held} counterparties on hold (no new supply)."
     return "\n".join((report, recovery.describe(), legal.describe(), executive.describe(), holds))
 
 

@@ -328,8 +328,9 @@ class RowContext:
                 self.fail(name, raw, "required")
         elif max_length and len(value) > max_length:
             self.fail(name, raw, "too_long", n=max_length)
-        elif "\x00" in value:  # PostgreSQL refuses NUL in text
+        elif "\x00" in value:  # PostgreSQL refuses NUL in text: never look it up
             self.fail(name, raw, "nul_character")
+            return ""
         return value
 
     def code(self, name: str, vocabulary, issue: str, required: bool = False) -> str | None:
