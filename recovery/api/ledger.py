@@ -181,18 +181,18 @@ def _service_error(error: services.LedgerError, default_field: str) -> dict:
     return {error.field or default_field: [str(error.message)]}
 
 
-def _create_items(records: list[dict]) -> list[Item]:
-    """Create every record or none: first check them all, then write them all."""
+def _create_all(records: list[dict], values_of, key: str, duplicate, create, error_field):
+    """Create every record or none: first check them all, then write them all. ``values_of``
+    gives (values, errors) per record; ``duplicate(n)`` the message for a number already in
+    record n; ``error_field(error)`` the per-field errors of a refusal by the service."""
     problems: dict[str, dict] = {}
     prepared = []
     seen: dict[str, int] = {}
     for index, data in enumerate(records):
-        values, errors = _item_values(data)
-        number = data["document_no"].strip()
+        values, errors = values_of(data)
+        number = data[key].strip()
         if number in seen:
-            errors["document_no"] = [
-                _("The same document number is in record %(n)s.", n=seen[number])
-            ]
+            errors[key] = [duplicate(seen[number])]
         seen.setdefault(number, index)
         if errors:
             problems[str(index)] = errors
@@ -202,13 +202,22 @@ def _create_items(records: list[dict]) -> list[Item]:
     created = []
     for index, values in enumerate(prepared):
         try:
-            created.append(services.create_item(**values))
+            created.append(create(**values))
         except services.LedgerError as error:
             db.session.rollback()
-            raise _batch_refused(
-                {str(index): _service_error(error, "document_no")}, len(records)
-            ) from None
+            raise _batch_refused({str(index): error_field(error)}, len(records)) from None
     return created
+
+
+def _create_items(records: list[dict]) -> list[Item]:
+    return _create_all(
+        records,
+        _item_values,
+        "document_no",
+        lambda n: _("The same document number is in record %(n)s.", n=n),
+        services.create_item,
+        lambda error: _service_error(error, "document_no"),
+    )
 
 
 def _batch_refused(problems: dict, count: int) -> ApiError:
@@ -359,33 +368,18 @@ RECEIPT_FIELDS = {"item_id": "item_document_no", "counterparty_id": "counterpart
 
 
 def _create_receipts(records: list[dict]) -> list[Receipt]:
-    problems: dict[str, dict] = {}
-    prepared = []
-    seen: dict[str, int] = {}
-    for index, data in enumerate(records):
-        values, errors = _receipt_values(data)
-        number = data["receipt_no"].strip()
-        if number in seen:
-            errors["receipt_no"] = [
-                _("The same receipt number is in record %(n)s.", n=seen[number])
-            ]
-        seen.setdefault(number, index)
-        if errors:
-            problems[str(index)] = errors
-        prepared.append(values)
-    if problems:
-        raise _batch_refused(problems, len(records))
-    created = []
-    for index, values in enumerate(prepared):
-        try:
-            created.append(services.create_receipt(**values))
-        except services.LedgerError as error:
-            db.session.rollback()
-            field = RECEIPT_FIELDS.get(error.field, error.field) or "receipt_no"
-            raise _batch_refused(
-                {str(index): {field: [str(error.message)]}}, len(records)
-            ) from None
-    return created
+    def error_field(error: services.LedgerError) -> dict:
+        field = RECEIPT_FIELDS.get(error.field, error.field) or "receipt_no"
+        return {field: [str(error.message)]}
+
+    return _create_all(
+        records,
+        _receipt_values,
+        "receipt_no",
+        lambda n: _("The same receipt number is in record %(n)s.", n=n),
+        services.create_receipt,
+        error_field,
+    )
 
 
 def _receipts_body(created: list[Receipt]) -> list[dict]:

@@ -40,7 +40,7 @@ def _client_key() -> str | None:
     return None
 
 
-def check_rate_limit(now: float | None = None) -> None:
+def check_rate_limit(now: float | None = None) -> None:  # float-ok: seconds
     """Count this request; raise 429 with Retry-After when the window is full."""
     limit = int(current_app.config.get("API_RATE_LIMIT", DEFAULT_LIMIT) or 0)
     client = _client_key()
