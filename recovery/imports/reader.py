@@ -248,12 +248,15 @@ _AMOUNT_CODES = {
 # A number cell holds a binary fraction: 0.1 + 0.2 is 0.30000000000000004. Within this much of
 # a whole number of fen, a cell is read as that amount; anything else is over-precise.
 _FLOAT_SLACK = Decimal("0.000001")
+_FLOAT_TOO_LARGE = Decimal(10) ** 15  # more than any amount or rate a cell may hold
 
 
 # XLSX stores numbers as binary floats: a cell arrives as float and is turned into Decimal at
 # once, through its shortest repr, then checked for over-precision like typed text.
 def _decimal_from_float(value: float, places: Decimal) -> Decimal | None:  # float-ok
     exact = Decimal(repr(float(value)))  # float-ok
+    if not exact.is_finite() or abs(exact) >= _FLOAT_TOO_LARGE:
+        return None  # quantizing would raise; the callers refuse it as not a number / too large
     rounded = exact.quantize(places)
     if abs(exact - rounded) < _FLOAT_SLACK:
         return rounded

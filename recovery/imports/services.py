@@ -328,9 +328,10 @@ class RowContext:
                 self.fail(name, raw, "required")
         elif max_length and len(value) > max_length:
             self.fail(name, raw, "too_long", n=max_length)
-        elif "\x00" in value:  # PostgreSQL refuses NUL in text: never look it up
+        elif "\x00" in value:
             self.fail(name, raw, "nul_character")
-            return ""
+            # PostgreSQL refuses NUL in text: the rest of the row is checked without it.
+            return value.replace("\x00", "")
         return value
 
     def code(self, name: str, vocabulary, issue: str, required: bool = False) -> str | None:

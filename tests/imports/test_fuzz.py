@@ -280,3 +280,16 @@ def test_a_nul_character_in_any_cell_is_refused(ledger, tmp_path, kind):
         path = tmp_path / f"{kind}-{column}.csv"
         path.write_bytes(csv_bytes(HEADERS[kind], [row]))
         refused_and_unchanged(kind, path)
+
+
+@pytest.mark.parametrize("value", [1e300, -1e300, 1e16, 123456789012345.6])
+def test_huge_numbers_in_a_workbook_are_refused(ledger, tmp_path, value):
+    """Found by the workbook fuzzing: quantizing a float like 1e300 raised instead of
+    refusing the cell (amount and rate). (NaN and infinity cannot be stored in a workbook:
+    openpyxl writes an empty cell.)"""
+    for column in ("amount", "overdue_rate"):
+        row = VALID["items"](5)
+        row[column] = value
+        path = tmp_path / f"{column}.xlsx"
+        write_xlsx(path, ITEM_HEADER, [row])
+        refused_and_unchanged("items", path)
