@@ -295,24 +295,41 @@ def limitation(as_of: date, scope: Scope) -> dict | None:
     return {within: expiring_count(as_of, within, scope.department_id)}
 
 
-def dashboard(as_of: date, *, date_from: date | None = None, department_id=None) -> Dashboard:
+def company_today() -> date:
+    """Today in the company's time zone: the one date whose credit holds are stored."""
+    from recovery.credit.services import company_today as today
+
+    return today()
+
+
+def dashboard(
+    as_of: date, *, date_from: date | None = None, department_id=None, today: date | None = None
+) -> Dashboard:
+    """Everything the page shows. The credit holds: as of today (``today``, default the
+    company's), the stored statuses of recovery.credit — the credit holds page's figures
+    (the caller brings the calendar's changes in first: credit.services.refresh_stale());
+    as of any other date, estimated from the hold rules of DOMAIN §4 as of that date."""
     date_from = date_from or rules.month_start(as_of)
     check_period(date_from, as_of)
     scope = department_id if isinstance(department_id, Scope) else queries.scope_for(department_id)
+    stored_holds = as_of == (today or company_today())
     queries.without_jit()
     with queries.one_reading():  # the panels share what they read
-        return _dashboard(as_of, date_from, scope)
+        return _dashboard(as_of, date_from, scope, stored_holds)
 
 
-def _dashboard(as_of: date, date_from: date, scope: Scope) -> Dashboard:
+def _dashboard(as_of: date, date_from: date, scope: Scope, stored_holds: bool) -> Dashboard:
     if scope.whole_company:  # one reading of the open items for the three
-        by_department, top, holds = queries.company_overview(as_of)
+        by_department, top, holds = queries.company_overview(as_of, holds=not stored_holds)
         result = report(
             as_of, date_from=date_from, department_id=scope, by_department=by_department
         )
     else:
         result = report(as_of, date_from=date_from, department_id=scope)
-        top, holds = queries.top_overdue(as_of, scope), queries.credit_holds(as_of, scope)
+        top = queries.top_overdue(as_of, scope)
+        holds = None if stored_holds else queries.credit_holds(as_of, scope)
+    if stored_holds:
+        holds = queries.stored_holds(scope)
     points, stored = trend(as_of, scope, result.balances)
     return Dashboard(
         report=result,

@@ -708,16 +708,21 @@ def _top_and_holds(rows) -> tuple[list[CounterpartyRow], Holds]:
 
 
 def company_overview(
-    as_of: date, limit: int = 20
-) -> tuple[dict[int | None, Balances], list[CounterpartyRow], Holds]:
+    as_of: date, limit: int = 20, *, holds: bool = True
+) -> tuple[dict[int | None, Balances], list[CounterpartyRow], Holds | None]:
     """The whole company's balances by department (balances_by_department), top overdue
     counterparties and credit holds (top_overdue_and_holds) from ONE reading of the open
     items: a materialized common table expression read by both groupings, in one statement
     — as of a past date building the open items is most of the work (a month back: the
     stored open items and the 80,000 that moved since). As of today, when nothing moved
     since, the two readings are cheaper: each groups the open items as an index gives them
-    (by counterparty, by department), where the shared reading must hash them."""
+    (by counterparty, by department), where the shared reading must hash them.
+
+    ``holds=False``: the caller reads the holds elsewhere (the stored statuses, as of today);
+    None in their place."""
     if not _moved_after(as_of):
+        if not holds:
+            return balances_by_department(as_of), top_overdue(as_of, limit=limit), None
         return (balances_by_department(as_of), *top_overdue_and_holds(as_of, limit))
     b = open_balances_query(as_of).cte("balances").prefix_with("MATERIALIZED")
     due, age = _bucket_index(as_of, b)
@@ -822,9 +827,25 @@ def _id_array(ids: list[int]):
 
 @dataclass
 class Holds:
+    """Counterparties on credit hold: how many, their overdue and their exposure. ``stored``:
+    read from the credit holds' stored statuses (as of today); else estimated from the hold
+    rules of DOMAIN §4 as of the date (no statuses are kept for past dates)."""
+
     count: int
     overdue: Decimal
     exposure: Decimal
+    stored: bool = False
+
+
+def stored_holds(scope: Scope = COMPANY) -> Holds:
+    """Today's holds of a scope from the stored statuses (recovery.credit: the credit holds
+    page's figures, re-evaluated on every write; call credit.services.refresh_stale() first
+    for the calendar's changes). A department's: the held counterparties it has open items
+    of, as for the estimate."""
+    from recovery.credit.queries import dashboard_hold_totals
+
+    count, overdue, exposure = dashboard_hold_totals(scope)
+    return Holds(count, overdue, exposure, stored=True)
 
 
 def credit_holds(as_of: date, scope: Scope = COMPANY) -> Holds:

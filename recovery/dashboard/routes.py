@@ -13,17 +13,20 @@ from datetime import date
 
 import click
 import sqlalchemy as sa
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask.cli import with_appcontext
 from flask_babel import format_decimal, format_percent
 from flask_babel import lazy_gettext as _l
 
 from recovery.auth.models import Department
 from recovery.core.permissions import EXECUTIVE, FINANCE, SUPERVISOR, roles_required
-from recovery.dashboard import charts, kpis, queries, rules, snapshots
+from recovery.credit import queries as credit_queries
+from recovery.credit import services as credit_services
+from recovery.dashboard import cache, charts, kpis, queries, rules, snapshots
 from recovery.extensions import db
 from recovery.ledger import rules as ledger_rules
 from recovery.ledger.routes import AGE_BUCKET_LABELS, DUE_BUCKET_LABELS, as_of_from, company_today
+from recovery.settings.services import get_setting
 
 bp = Blueprint("dashboard", __name__, cli_group="dashboard")
 snapshots.install()
@@ -127,15 +130,39 @@ def scope_name(scope: queries.Scope) -> str:
 # The dashboard
 
 
+def refresh_holds(as_of: date, today: date) -> None:
+    """As of today the holds are the stored statuses: bring in the calendar's changes first
+    (cheap when nothing is due), as the credit holds page does."""
+    if as_of == today and credit_services.refresh_stale(today):
+        db.session.commit()
+
+
 @bp.route("/")
 @roles_required(*VIEWERS)
 def index():
     filters = Filters(request.args)
-    board = kpis.dashboard(filters.as_of, date_from=filters.date_from, department_id=filters.scope)
+    today = company_today()
+
+    def compute() -> kpis.Dashboard:
+        refresh_holds(filters.as_of, today)
+        return kpis.dashboard(
+            filters.as_of, date_from=filters.date_from, department_id=filters.scope, today=today
+        )
+
+    # The same figures for every viewer of this view: kept for a while (cache.py). Who may
+    # see them was checked above, on this request.
+    entry = cache.for_app(current_app).get(
+        (filters.as_of, filters.date_from, filters.scope, today),
+        compute,
+        get_setting("dashboard.cache_seconds"),
+        refresh=request.args.get("refresh") == "1",
+    )
+    board = entry.value
     return render_template(
         "dashboard/index.html",
         filters=filters,
         board=board,
+        computed=entry,
         report=board.report,
         labels=FIGURE_LABELS,
         period_labels=PERIOD_LABELS,
@@ -310,13 +337,22 @@ def recovered():
 @bp.route("/holds")
 @roles_required(*VIEWERS)
 def holds():
+    """The counterparties behind the holds figure: as of today the stored statuses with
+    their reasons (the credit holds page's), as of another date the estimate. Live."""
     filters = Filters(request.args)
-    page = queries.credit_hold_page(filters.as_of, filters.scope, filters.page)
+    today = company_today()
+    if filters.as_of == today:
+        refresh_holds(filters.as_of, today)
+        page = credit_queries.dashboard_hold_page(today, filters.scope, filters.page)
+        summary = queries.stored_holds(filters.scope)
+    else:
+        page = queries.credit_hold_page(filters.as_of, filters.scope, filters.page)
+        summary = queries.credit_holds(filters.as_of, filters.scope)
     return render_template(
         "dashboard/holds.html",
         filters=filters,
         page=page,
-        summary=queries.credit_holds(filters.as_of, filters.scope),
+        summary=summary,
         scope_name=scope_name(filters.scope),
     )
 

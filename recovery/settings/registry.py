@@ -233,6 +233,16 @@ SPECS: tuple[SettingSpec, ...] = (
         "50.00",
         minimum=Decimal(0),
     ),
+    # How long the dashboard keeps its computed figures (docs/kpis.md, Speed: cache).
+    SettingSpec(
+        "dashboard.cache_seconds",
+        _l("Executive dashboard"),
+        _l("Keep the dashboard's computed figures for (seconds; 0: compute on every visit)"),
+        "int",
+        "60",
+        minimum=Decimal(0),
+        maximum=Decimal(3600),
+    ),
     # Credit control (停止供货, 第二十五、二十六条): the hold rules, each can be switched off
     # (docs/credit.md). A change re-evaluates every counterparty's hold at once.
     SettingSpec(

@@ -1,0 +1,301 @@
+"""The dashboard's credit holds (as of today: the stored statuses, the credit holds page's
+figures; as of another date: estimated from the hold rules) and the cache of the computed
+dashboard (docs/kpis.md, "Credit holds" and "Cache")."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from flask_babel import force_locale
+
+from recovery.credit import queries as credit_queries
+from recovery.credit import services as credit_services
+from recovery.dashboard import cache, kpis, queries
+from recovery.extensions import db
+from recovery.ledger.routes import company_today
+from recovery.settings.services import update_settings
+from tests.dashboard.example import MARCH as MARCH_DATES
+from tests.dashboard.example import build_example, departments
+from tests.dashboard.test_routes import MARCH, text_of
+from tests.ledger.conftest import LedgerBuilder
+
+
+@pytest.fixture
+def login_as(login_as, client):
+    """Sign in, reading English (as tests/dashboard/test_routes.py)."""
+
+    def do(*roles, **kwargs):
+        user = login_as(*roles, **kwargs)
+        with client.session_transaction() as session:
+            session["lang"] = "en"
+        return user
+
+    return do
+
+
+@pytest.fixture
+def example(app):
+    with app.app_context():
+        docs = build_example(LedgerBuilder())
+        return {"company": docs["company"].id, "one": docs["one"].id, "two": docs["two"].id}
+
+
+def amount(text: str) -> Decimal:
+    return Decimal(text.replace(",", ""))
+
+
+def credit_page_totals(page: str) -> tuple[int, Decimal, Decimal]:
+    """(count, exposure, overdue) from the credit holds page's sentence."""
+    sentence = text_of(page, "hold-totals")
+    count, exposure, overdue = re.findall(r"\d[\d,]*(?:\.\d\d)?", sentence)
+    return int(count), amount(exposure), amount(overdue)
+
+
+@pytest.fixture
+def held(app):
+    """Counterparties as of today: LATE overdue 100.00 (held by the estimate, not by the
+    stored rules once credit.overdue_amount is 1,000), VERYLATE overdue 2,000.00 (held both
+    ways), BIG 800.00 not yet due above its 500.00 limit (held both ways), FINE (not held);
+    LATE and BIG in 营销一部, the others in 营销二部."""
+    with app.app_context():
+        build = LedgerBuilder()
+        _company, one, two = departments()
+        today = company_today()
+        late = build.counterparty("LATE", department_id=one.id)
+        very = build.counterparty("VERYLATE", department_id=two.id)
+        big = build.counterparty("BIG", department_id=one.id, credit_limit=Decimal("500.00"))
+        fine = build.counterparty("FINE", department_id=two.id, credit_limit=Decimal("5000.00"))
+        past, later = today - timedelta(days=60), today + timedelta(days=30)
+        build.item(late, "100.00", past, today - timedelta(days=10), department_id=one.id)
+        build.item(very, "2000.00", past, today - timedelta(days=20), department_id=two.id)
+        build.item(very, "300.00", past, later, department_id=two.id)
+        build.item(big, "800.00", today - timedelta(days=5), later, department_id=one.id)
+        build.item(fine, "800.00", today - timedelta(days=5), later, department_id=two.id)
+        db.session.commit()
+        update_settings({"credit.overdue_amount": "1000.00"})
+        credit_services.reevaluate_all()
+        db.session.commit()
+        return {"today": today, "one": one.id, "two": two.id}
+
+
+def test_holds_as_of_today_are_the_credit_holds_pages(client, login_as, app, held):
+    login_as("executive")
+    board = client.get("/dashboard/").get_data(as_text=True)  # as of today
+    credit = client.get("/credit/").get_data(as_text=True)
+    count, exposure, overdue = credit_page_totals(credit)
+    assert (count, exposure, overdue) == (2, Decimal("3100.00"), Decimal("2000.00"))
+    assert int(text_of(board, "holds-count")) == count
+    assert amount(text_of(board, "holds-overdue")) == overdue
+    assert "credit holds page" in text_of(board, "holds-basis")
+    # Its drill-down lists them, with the rules that hold them; its totals are the figure.
+    listed = client.get("/dashboard/holds").get_data(as_text=True)
+    assert amount(text_of(listed, "list-total-amount")) == overdue
+    assert amount(text_of(listed, "list-total-exposure")) == exposure
+    assert listed.count('data-testid="list-row"') == count
+    assert 'data-rule="exposure_limit"' in listed and 'data-rule="overdue_amount"' in listed
+    assert ">LATE</a>" not in listed  # overdue 100.00: below the setting's 1,000.00
+    # The rows behind the list add up to the figure.
+    with app.app_context():
+        rows = credit_queries.dashboard_hold_page(held["today"], queries.COMPANY, 1).items
+        assert len(rows) == count
+        assert sum(r.overdue for r in rows) == overdue and sum(r.exposure for r in rows) == exposure
+
+
+def test_one_departments_holds_today(client, login_as, held):
+    login_as("executive")
+    for department, expected in ((held["one"], (1, "0.00")), (held["two"], (1, "2,000.00"))):
+        board = client.get(f"/dashboard/?department_id={department}").get_data(as_text=True)
+        credit = client.get(f"/credit/?department_id={department}").get_data(as_text=True)
+        count, _exposure, overdue = credit_page_totals(credit)
+        assert (int(text_of(board, "holds-count")), text_of(board, "holds-overdue")) == expected
+        assert (count, overdue) == (expected[0], amount(expected[1]))
+        listed = client.get(f"/dashboard/holds?department_id={department}")
+        assert text_of(listed.get_data(as_text=True), "list-total-amount") == expected[1]
+
+
+def test_the_figure_follows_a_payment_at_once_in_the_drill_down(client, login_as, app, held):
+    """The list is live; the figure is the cached one until refreshed, then they agree."""
+    login_as("executive")
+    client.get("/dashboard/")
+    with app.app_context():
+        very = credit_services.find_counterparty("VERYLATE")
+        LedgerBuilder().receipt(very, "2000.00", held["today"])
+        db.session.commit()
+    listed = client.get("/dashboard/holds").get_data(as_text=True)
+    assert text_of(listed, "list-total-amount") == "0.00"
+    board = client.get("/dashboard/?refresh=1").get_data(as_text=True)
+    assert (text_of(board, "holds-count"), text_of(board, "holds-overdue")) == ("1", "0.00")
+
+
+def test_a_past_date_is_estimated_and_says_so(client, login_as, held):
+    login_as("executive")
+    yesterday = (held["today"] - timedelta(days=1)).isoformat()
+    board = client.get(f"/dashboard/?as_of={yesterday}").get_data(as_text=True)
+    # DOMAIN §4 as of that date: any overdue debt or exposure above the limit (LATE too).
+    assert (text_of(board, "holds-count"), text_of(board, "holds-overdue")) == ("3", "2,100.00")
+    assert "Estimated from the hold rules as of that date" in text_of(board, "holds-basis")
+    listed = client.get(f"/dashboard/holds?as_of={yesterday}").get_data(as_text=True)
+    assert text_of(listed, "list-total-amount") == "2,100.00"
+    assert listed.count('data-testid="list-row"') == 3
+    assert "Estimated from the hold rules as of that date" in text_of(listed, "holds-basis")
+
+
+def test_the_worked_example_in_the_past_keeps_its_estimate(app, example):
+    """DOMAIN §4 as of 2026-03-31 (tests/dashboard/example.py): A holds 70,000.00 overdue of
+    100,000.00 owed; B paid everything. Today is later: the estimate, not stored statuses."""
+    with app.app_context():
+        date_from, as_of = MARCH_DATES
+        board = kpis.dashboard(as_of, date_from=date_from, today=as_of + timedelta(days=1))
+        assert board.holds == queries.Holds(1, Decimal("70000.00"), Decimal("100000.00"))
+        assert not board.holds.stored
+
+
+# ---------------------------------------------------------------------------------------------
+# The cache of the computed dashboard
+
+
+@pytest.fixture
+def computed(monkeypatch):
+    """The views computed (as_of, date_from, scope), in order: kpis.dashboard counted."""
+    calls = []
+    real = kpis.dashboard
+
+    def counting(as_of, **kwargs):
+        calls.append((as_of, kwargs["date_from"], kwargs["department_id"]))
+        return real(as_of, **kwargs)
+
+    monkeypatch.setattr(kpis, "dashboard", counting)
+    return calls
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The cache's clock, moved by hand (seconds)."""
+    now = [1000.0]
+    monkeypatch.setattr(cache, "clock", lambda: now[0])
+    return now
+
+
+def set_cache_seconds(app, value: str) -> None:
+    with app.app_context():
+        update_settings({"dashboard.cache_seconds": value})
+        db.session.commit()
+
+
+def test_a_second_visit_within_the_time_to_live_is_not_recomputed(
+    client,
+    login_as,
+    example,
+    computed,
+    clock,
+):
+    login_as("executive")
+    first = client.get(f"/dashboard/?{MARCH}").get_data(as_text=True)
+    clock[0] += 59
+    second = client.get(f"/dashboard/?{MARCH}").get_data(as_text=True)
+    assert len(computed) == 1
+    assert text_of(second, "figure-receivables-link") == "100,000.00"
+    shown = text_of(first, "computed-at")
+    assert re.search(r"Figures computed at \d\d:\d\d:\d\d", shown)
+    assert text_of(second, "computed-at") == shown  # the same computation
+    # Another executive, another user: the same entry (nothing of the user in it).
+    client.post("/logout")
+    login_as("finance")
+    client.get(f"/dashboard/?{MARCH}")
+    assert len(computed) == 1
+    # Expired after the setting's 60 seconds: computed again.
+    clock[0] += 2
+    client.get(f"/dashboard/?{MARCH}")
+    assert len(computed) == 2
+
+
+def test_refresh_recomputes(client, login_as, example, computed, clock):
+    login_as("executive")
+    page = client.get(f"/dashboard/?{MARCH}").get_data(as_text=True)
+    link = re.search(r'<a href="([^"]+)" data-testid="refresh"', page).group(1)
+    assert "refresh=1" in link and "as_of=2026-03-31" in link
+    client.get(link.replace("&amp;", "&"))
+    assert len(computed) == 2
+    client.get(f"/dashboard/?{MARCH}")  # the refreshed entry is kept
+    assert len(computed) == 2
+
+
+def test_zero_seconds_means_no_cache(client, login_as, example, computed, app):
+    set_cache_seconds(app, "0")
+    login_as("executive")
+    for _ in range(3):
+        assert client.get(f"/dashboard/?{MARCH}").status_code == 200
+    assert len(computed) == 3
+    assert len(cache.for_app(app)) == 0
+
+
+def test_each_date_period_and_scope_is_its_own_entry(
+    client,
+    login_as,
+    example,
+    computed,
+    clock,
+):
+    login_as("executive")
+    views = (
+        MARCH,
+        "as_of=2026-03-31&from=2026-02-01",
+        "as_of=2026-03-30&from=2026-03-01",
+        f"{MARCH}&department_id={example['one']}",
+        f"{MARCH}&department_id={example['company']}",
+        f"{MARCH}&department_id={example['company']}&exact=1",  # its own items only
+        f"{MARCH}&department_id={example['two']}",
+    )
+    pages = {view: client.get(f"/dashboard/?{view}").get_data(as_text=True) for view in views}
+    assert len(computed) == len(views)
+    for view in views:  # all kept: none computed again, each shows its own figures
+        again = client.get(f"/dashboard/?{view}").get_data(as_text=True)
+        for testid in ("computed-at", "figure-receivables-link", "figure-recovered-link"):
+            assert text_of(again, testid) == text_of(pages[view], testid), (view, testid)
+    assert len(computed) == len(views)
+    recovered = {v: text_of(p, "figure-recovered-link") for v, p in pages.items()}
+    assert recovered[MARCH] == "50,000.00"
+    assert recovered[f"{MARCH}&department_id={example['one']}"] == "35,000.00"
+    assert recovered[f"{MARCH}&department_id={example['two']}"] == "15,000.00"
+
+
+def test_the_role_check_runs_before_the_cache(client, login_as, example, computed):
+    login_as("executive")
+    client.get(f"/dashboard/?{MARCH}")
+    client.post("/logout")
+    assert client.get(f"/dashboard/?{MARCH}").status_code == 302  # to sign in
+    login_as("sales")
+    assert client.get(f"/dashboard/?{MARCH}").status_code == 403
+    assert len(computed) == 1
+
+
+def test_kept_figures_are_shown_in_the_viewers_language(client, login_as, app):
+    with app.app_context():
+        departments()
+        db.session.commit()
+    login_as("executive")
+    english = client.get(f"/dashboard/?{MARCH}").get_data(as_text=True)
+    assert "No sales were recognised" in text_of(english, "figure-dso-reason")
+    with client.session_transaction() as session:
+        session["lang"] = "zh_CN"
+    chinese = client.get(f"/dashboard/?{MARCH}").get_data(as_text=True)
+    with app.test_request_context(), force_locale("zh_CN"):
+        expected = str(kpis.REASONS["dso"])
+    assert text_of(chinese, "figure-dso-reason") == expected
+
+
+def test_the_cache_keeps_a_bounded_number_of_views(clock):
+    kept = cache.DashboardCache()
+    last = cache.MAX_ENTRIES + 9
+    for n in range(last + 1):
+        clock[0] += 1
+        kept.get(n, lambda n=n: n, 600)
+    assert len(kept) == cache.MAX_ENTRIES
+    assert kept.get(last, lambda: "again", 600).value == last
+    assert kept.get(0, lambda: "again", 600).value == "again"  # the oldest went first
+    clock[0] += 601
+    assert kept.get(last, lambda: "new", 600).value == "new"
+    assert len(kept) == 1  # the expired ones went when it was stored
