@@ -1,4 +1,5 @@
-"""The limitation of every open item, in SQL where it must scale (docs/legal.md).
+"""The limitation of every open item, in SQL where it must scale (docs/legal.md; how the
+queries are built and what they cost at a million items: docs/limitation.md, "Speed").
 
 Per item, the database finds the date the period runs from and the latest interruption of
 each kind — each a MAX over an indexed column (applications by item and date, activities by
@@ -8,25 +9,34 @@ Python, per row of what is left after a safe pre-bound in SQL: with a window of 
 item whose period started (due date or latest interruption) after
 ``rules.earliest_possible_start(as_of, DAYS)`` cannot end within the window, because every
 rule only moves the end later than three years after the start.
+
+The count for the dashboard and the worklist's sign need less than a row per item: for an
+item whose end only art. 203 can move (no suit, no suspension, not installments) the end
+depends on the day its period runs from alone and keeps its order, so "ends within DAYS" is
+"runs from a day by ``last_plain_start(as_of, DAYS)``" — NOT EXISTS of a later interruption,
+counted in SQL (_plain_count), or one date per counterparty (earliest_expiry_by_counterparty).
+The few other items take the full rule in Python.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from recovery.activities.models import Activity, Promise
 from recovery.core.money import from_fen
 from recovery.core.sqltime import not_indexed
 from recovery.extensions import db
 from recovery.ledger import queries as ledger_queries
-from recovery.ledger.models import Application, Item
+from recovery.ledger.models import Adjustment, Application, Item
 from recovery.limitation import rules
 from recovery.limitation.labels import INTERRUPTION_LABELS
 from recovery.limitation.models import INTERRUPTION_KINDS as RECORDED_KINDS
@@ -36,11 +46,20 @@ from recovery.worklist.service_levels import end_of_local_day, to_local
 
 items_t = Item.__table__
 apps_t = Application.__table__
+adj_t = Adjustment.__table__
 cp_t = Counterparty.__table__
 contracts_t = Contract.__table__
 activities_t = Activity.__table__
 promises_t = Promise.__table__
 events_t = LimitationEvent.__table__
+
+# Aliases of the items table, made once: each copies every column of the table, which costs
+# more than the rest of a statement to build.
+_INSTALLMENT = items_t.alias("installment")
+_PAID_ITEM = items_t.alias("paid_item")
+_EVENT_ITEM = items_t.alias("event_item")
+_SUIT_ITEM = items_t.alias("suit_item")
+_SUED = items_t.alias("sued")
 
 # Activities that interrupt (DOMAIN §3, recovery/activities/rules.py): a demand that reached
 # the debtor (letter, e-mail, message, demand served — with its proof of arrival) is the
@@ -48,6 +67,32 @@ events_t = LimitationEvent.__table__
 # which the debtor acknowledged the debt (or promised), is the debtor's acknowledgement.
 DEMAND_KINDS = ("demand", "letter", "email", "message")
 ACKNOWLEDGING_KINDS = ("call", "visit", "meeting")
+
+
+class _scanned(FunctionElement):  # noqa: N801 - reads like the SQL it renders
+    """A date column compared in a filter, not through an index on it alone: ``col + 0`` on
+    PostgreSQL, ``+col`` on SQLite (both the column's own value). For the pre-bound on the due
+    date, true of ~40 % of all items but of few open ones: the partial indexes of open items
+    (which hold the due date) are the ones to read."""
+
+    type = sa.Date()
+    inherit_cache = True
+    name = "scanned"
+
+
+@compiles(_scanned)
+def _scanned_default(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(_scanned, "postgresql")
+def _scanned_postgresql(element, compiler, **kw):
+    return f"({compiler.process(element.clauses, **kw)} + 0)"
+
+
+@compiles(_scanned, "sqlite")
+def _scanned_sqlite(element, compiler, **kw):
+    return f"+{compiler.process(element.clauses, **kw)}"
 
 
 class LimitationFilter(ledger_queries.LedgerFilter):
@@ -81,11 +126,28 @@ class LimitationFilter(ledger_queries.LedgerFilter):
             query = query.where(columns["department_id"].in_(self.department_ids))
         if self.due_on_max is not None:
             # Most items are due long ago and closed: the partial index of open items is the
-            # one to read (outstanding_items(open_only=True)), not the index on due_on.
-            query = query.where(not_indexed(columns["due_on"]) <= self.due_on_max)
+            # one to read whole (_open_items), not the index on due_on, which would visit
+            # every page of the table for the ~40 % of all items due by the bound.
+            due_on = columns["due_on"]
+            if not _selective(self):
+                due_on = _scanned(due_on)  # by counterparty or item: the index's own order
+            query = query.where(due_on <= self.due_on_max)
         if self.sued_as_of is not None:
             query = query.where(columns["id"].in_(_sued_items(self.sued_as_of)))
         return query
+
+
+def _selective(item_filter: LimitationFilter) -> bool:
+    """Whether the filter names the counterparties or items (few, next to all open items)."""
+    return any(
+        value is not None
+        for value in (
+            item_filter.item_ids,
+            item_filter.counterparty_ids,
+            item_filter.counterparty_id,
+            item_filter.sued_as_of,
+        )
+    )
 
 
 @dataclass
@@ -310,18 +372,143 @@ def _lawsuit_tables():
     return Lawsuit.__table__, ReferralItem.__table__
 
 
-def _candidates(
-    as_of: date, item_filter: LimitationFilter, bound: date | None, sure: date | None = None
-):
+def _open_items(as_of: date, item_filter: LimitationFilter):
+    """The items open as of the date with their outstanding fen (a subquery): the ledger's
+    outstanding (ledger.queries.outstanding_items, DOMAIN §3) in two halves that each read an
+    index of their own, where the ledger's one query needs an OR:
+
+    - items that did not move after the date (nearly all): their stored open amount — read
+      from the partial index of open items;
+    - items with a payment or credit dated after it (ix_items_moved): their amount less their
+      applications and approved credits dated by then, summed per item on
+      ix_applications_item_date (the ledger hashes every application up to the date).
+
+    The caller keeps those with something outstanding (> 0). The column ``last_movement_on`` comes
+    along: an item that did not move after a day had no payment after it either.
+
+    For a list of counterparties or items (a worklist, one item's page, the suits) the ledger's
+    query, joined by counterparty or item, reads only those: it is the one used then."""
+    if _selective(item_filter):
+        return ledger_queries.outstanding_items(as_of, item_filter, open_only=True)
+    return _open_halves(as_of, item_filter)
+
+
+def _open_halves(as_of: date, item_filter: LimitationFilter):
+    """_open_items in its two halves, whatever the filter."""
+    c = items_t.c
+    columns = (
+        c.id,
+        c.document_no,
+        c.counterparty_id,
+        c.contract_id,
+        c.department_id,
+        c.responsible_id,
+        c.due_on,
+        c.last_movement_on,
+    )
+    open_amount = ledger_queries.fen(c.open_amount)
+    unmoved = sa.select(*columns, open_amount.label("outstanding_fen")).where(
+        # The literal 0 matches the partial indexes' predicate (open_amount <> 0).
+        open_amount != sa.literal_column("0"),
+        open_amount > sa.literal_column("0"),
+        sa.or_(c.last_movement_on.is_(None), c.last_movement_on <= as_of),
+        # Nearly every open item was recognised by the date: not a condition to index on.
+        not_indexed(c.recognized_on) <= as_of,
+    )
+    paid = (
+        sa.select(sa.func.sum(ledger_queries.fen(apps_t.c.amount)))
+        .where(apps_t.c.item_id == c.id, apps_t.c.applied_on <= as_of)
+        .scalar_subquery()
+    )
+    credited = (
+        sa.select(sa.func.sum(ledger_queries.fen(adj_t.c.amount)))
+        .where(adj_t.c.item_id == c.id, adj_t.c.status == "approved", adj_t.c.dated_on <= as_of)
+        .scalar_subquery()
+    )
+    # Sums cast back to BIGINT: PostgreSQL's sum(bigint) is numeric.
+    left = sa.cast(
+        ledger_queries.fen(c.amount) - sa.func.coalesce(paid, 0) - sa.func.coalesce(credited, 0),
+        sa.BigInteger,
+    )
+    moved = sa.select(*columns, left.label("outstanding_fen")).where(
+        c.last_movement_on > as_of, c.recognized_on <= as_of
+    )
+    return sa.union_all(
+        item_filter.apply(unmoved, c, as_of), item_filter.apply(moved, c, as_of)
+    ).subquery("balances")
+
+
+# Which activities interrupt, by kind (DEMAND_KINDS, ACKNOWLEDGING_KINDS above).
+def _proof_given(a):
+    return sa.func.length(sa.func.trim(sa.func.coalesce(a.c.proof_of_arrival, ""))) > 0
+
+
+def _is_demand(a):
+    return sa.and_(a.c.kind.in_(DEMAND_KINDS), _proof_given(a))
+
+
+def _is_acknowledgement(a):
+    return sa.or_(
+        a.c.kind.in_(ACKNOWLEDGING_KINDS), sa.and_(a.c.kind == "confirmation", _proof_given(a))
+    )
+
+
+def _promise_counts(p, as_of: date):
+    return sa.and_(p.c.cancelled.is_(False), p.c.promised_on <= as_of)
+
+
+def _recorded_counts(e, as_of: date):
+    """An interruption recorded by hand, known as of the date."""
+    return sa.and_(e.c.kind.in_(RECORDED_KINDS), e.c.withdrawn.is_(False), e.c.dated_on <= as_of)
+
+
+def _suspension_counts(e, as_of: date):
+    return sa.and_(e.c.kind == "suspension", e.c.withdrawn.is_(False), e.c.dated_on <= as_of)
+
+
+def _interruptions(b, as_of: date) -> dict:
+    """Per open item of ``b`` (one item, not installments), the latest interruption of each
+    kind known as of the date (NULL: none): correlated subqueries, each a MAX on an index."""
+    # A payment of the item dated after its due date.
+    paid_on = sa.select(sa.func.max(apps_t.c.applied_on)).where(
+        apps_t.c.item_id == b.c.id,
+        apps_t.c.applied_on > b.c.due_on,
+        apps_t.c.applied_on <= as_of,
+    )
+    # Activities and promises concern the counterparty's whole debt (they name no item).
+    a = activities_t
+    of_counterparty = sa.and_(
+        a.c.counterparty_id == b.c.counterparty_id,
+        a.c.interrupts_limitation.is_(True),
+        a.c.occurred_at < end_of_local_day(as_of),
+    )
+    demand_at = sa.select(sa.func.max(a.c.occurred_at)).where(of_counterparty, _is_demand(a))
+    acknowledged_at = sa.select(sa.func.max(a.c.occurred_at)).where(
+        of_counterparty, _is_acknowledgement(a)
+    )
+    promised_on = sa.select(sa.func.max(promises_t.c.promised_on)).where(
+        promises_t.c.counterparty_id == b.c.counterparty_id, _promise_counts(promises_t, as_of)
+    )
+    # Interruptions recorded by hand on the item.
+    recorded_on = sa.select(sa.func.max(events_t.c.dated_on)).where(
+        events_t.c.item_id == b.c.id, _recorded_counts(events_t, as_of)
+    )
+    return {
+        "paid_on": paid_on.scalar_subquery(),
+        "demand_at": demand_at.scalar_subquery(),
+        "acknowledged_at": acknowledged_at.scalar_subquery(),
+        "promised_on": promised_on.scalar_subquery(),
+        "recorded_on": recorded_on.scalar_subquery(),
+    }
+
+
+def _candidates(as_of: date, item_filter: LimitationFilter, bound: date | None):
     """A SELECT of the open items with the day their period runs from and, per kind, the
     latest interruption known as of the date (NULL: none), and the latest suit. With
-    ``bound``, only items without a suit none of whose dates is after it; with ``sure`` as
-    well, a column ``sure``: true for those whose end is sure to come by
-    ``rules.latest_sure_start`` (none of their dates after ``sure``, nothing but art. 203 to
-    move the end)."""
-    b = ledger_queries.outstanding_items(as_of, item_filter, open_only=True)
+    ``bound``, only items without a suit none of whose dates is after it."""
+    b = _open_items(as_of, item_filter)
     installments = sa.func.coalesce(contracts_t.c.installments, sa.false())
-    as_of_end = end_of_local_day(as_of)
+    single = _interruptions(b, as_of)
 
     def per_item_or_contract(single, grouped):
         if not isinstance(single, sa.ColumnElement):
@@ -329,7 +516,7 @@ def _candidates(
         return sa.case((installments, grouped.scalar_subquery()), else_=single)
 
     # Installments of one debt run from the last installment's due date.
-    group = items_t.alias("installment")
+    group = _INSTALLMENT
     base_due = per_item_or_contract(
         b.c.due_on,
         sa.select(sa.func.max(group.c.due_on)).where(
@@ -337,14 +524,10 @@ def _candidates(
         ),
     )
 
-    # A payment of the item (any installment of the debt) dated after its due date.
-    paid_item = items_t.alias("paid_item")
+    # A payment of any installment of the debt dated after that installment's due date.
+    paid_item = _PAID_ITEM
     paid_on = per_item_or_contract(
-        sa.select(sa.func.max(apps_t.c.applied_on)).where(
-            apps_t.c.item_id == b.c.id,
-            apps_t.c.applied_on > b.c.due_on,
-            apps_t.c.applied_on <= as_of,
-        ),
+        single["paid_on"],
         sa.select(sa.func.max(apps_t.c.applied_on))
         .select_from(apps_t.join(paid_item, paid_item.c.id == apps_t.c.item_id))
         .where(
@@ -353,53 +536,17 @@ def _candidates(
             apps_t.c.applied_on <= as_of,
         ),
     )
+    demand_at = single["demand_at"]
+    acknowledged_at = single["acknowledged_at"]
+    promised_on = single["promised_on"]
 
-    # Activities and promises concern the counterparty's whole debt (they name no item).
-    a = activities_t
-    proof_given = sa.func.length(sa.func.trim(sa.func.coalesce(a.c.proof_of_arrival, ""))) > 0
-    of_counterparty = sa.and_(
-        a.c.counterparty_id == b.c.counterparty_id,
-        a.c.interrupts_limitation.is_(True),
-        a.c.occurred_at < as_of_end,
-    )
-    demand_at = (
-        sa.select(sa.func.max(a.c.occurred_at))
-        .where(of_counterparty, a.c.kind.in_(DEMAND_KINDS), proof_given)
-        .scalar_subquery()
-    )
-    acknowledged_at = (
-        sa.select(sa.func.max(a.c.occurred_at))
-        .where(
-            of_counterparty,
-            sa.or_(
-                a.c.kind.in_(ACKNOWLEDGING_KINDS),
-                sa.and_(a.c.kind == "confirmation", proof_given),
-            ),
-        )
-        .scalar_subquery()
-    )
-    promised_on = (
-        sa.select(sa.func.max(promises_t.c.promised_on))
-        .where(
-            promises_t.c.counterparty_id == b.c.counterparty_id,
-            promises_t.c.cancelled.is_(False),
-            promises_t.c.promised_on <= as_of,
-        )
-        .scalar_subquery()
-    )
-
-    # Interruptions recorded by hand on the item (or any installment of the debt).
-    event_item = items_t.alias("event_item")
-    recorded = sa.and_(
-        events_t.c.kind.in_(RECORDED_KINDS),
-        events_t.c.withdrawn.is_(False),
-        events_t.c.dated_on <= as_of,
-    )
+    # Interruptions recorded by hand on any installment of the debt.
+    event_item = _EVENT_ITEM
     recorded_on = per_item_or_contract(
-        sa.select(sa.func.max(events_t.c.dated_on)).where(events_t.c.item_id == b.c.id, recorded),
+        single["recorded_on"],
         sa.select(sa.func.max(events_t.c.dated_on))
         .select_from(events_t.join(event_item, event_item.c.id == events_t.c.item_id))
-        .where(event_item.c.contract_id == b.c.contract_id, recorded),
+        .where(event_item.c.contract_id == b.c.contract_id, _recorded_counts(events_t, as_of)),
     )
 
     columns = [
@@ -427,7 +574,7 @@ def _candidates(
     lawsuit_tables = _lawsuit_tables()
     if lawsuit_tables is not None:
         lawsuits_t, referral_items_t = lawsuit_tables
-        suit_item = items_t.alias("suit_item")
+        suit_item = _SUIT_ITEM
         # Items taken out of the claim before acceptance (claimed false) were not sued for.
         latest = (
             sa.select(lawsuits_t.c.id)
@@ -450,17 +597,6 @@ def _candidates(
     else:
         columns.append(sa.null().label("suit_id"))
 
-    if sure is not None:
-        # Nothing but art. 203 can move the end: no suspension recorded (installments and
-        # suits are left to Python too).
-        suspended = sa.exists().where(
-            events_t.c.item_id == b.c.id,
-            events_t.c.kind == "suspension",
-            events_t.c.withdrawn.is_(False),
-            events_t.c.dated_on <= as_of,
-        )
-        columns.append(sa.not_(suspended).label("plain"))
-
     query = (
         sa.select(*columns)
         .select_from(b)
@@ -475,16 +611,7 @@ def _candidates(
     rows = query.cte("limitation").prefix_with("MATERIALIZED")
     # Items with a suit are read by a query of their own (expiry_rows): after a judgment
     # only two years run, so this bound does not hold for them.
-    selected = [rows]
-    if sure is not None:
-        selected.append(
-            sa.and_(
-                rows.c.plain,
-                rows.c.contract_number.is_(None),
-                *_all_dates_by(rows, sure),
-            ).label("sure")
-        )
-    return sa.select(*selected).where(rows.c.suit_id.is_(None), *_all_dates_by(rows, bound))
+    return sa.select(rows).where(rows.c.suit_id.is_(None), *_all_dates_by(rows, bound))
 
 
 DATED = ("paid_on", "promised_on", "recorded_on")
@@ -500,19 +627,27 @@ def _all_dates_by(rows, day: date) -> list:
     return conditions
 
 
-def _sued_items(as_of: date):
-    """A SELECT of the ids of the items a suit filed by the date claims, and of every
-    installment of an installments debt one of whose items it claims."""
+def _claimed_items(as_of: date):
+    """A SELECT of the ids of the items a suit filed by the date claims (None while the legal
+    part is not installed)."""
     lawsuit_tables = _lawsuit_tables()
     if lawsuit_tables is None:
-        return sa.select(items_t.c.id).where(sa.false())
+        return None
     lawsuits_t, referral_items_t = lawsuit_tables
-    claimed = (
+    return (
         sa.select(referral_items_t.c.item_id)
         .join(lawsuits_t, lawsuits_t.c.referral_id == referral_items_t.c.referral_id)
         .where(lawsuits_t.c.filed_on <= as_of, referral_items_t.c.claimed.is_(True))
     )
-    sued = items_t.alias("sued")
+
+
+def _sued_items(as_of: date):
+    """A SELECT of the ids of the items a suit filed by the date claims, and of every
+    installment of an installments debt one of whose items it claims."""
+    claimed = _claimed_items(as_of)
+    if claimed is None:
+        return sa.select(items_t.c.id).where(sa.false())
+    sued = _SUED
     siblings = (
         sa.select(items_t.c.id)
         .join(sued, sued.c.contract_id == items_t.c.contract_id)
@@ -669,27 +804,176 @@ def department_subtree(department_id: int | None) -> list[int] | None:
     return subtree(department_id)
 
 
+def last_plain_start(as_of: date, within: int) -> date:
+    """The latest day a period may run from and still end within ``within`` days of the date
+    (or have ended) when nothing but art. 203 can move its end — no suspension, no suit, not
+    installments. Such an end depends on that day alone and never comes earlier for a later
+    day (art. 202's month ends and art. 203's working days both keep the order), so exactly
+    the periods that run from this day or earlier end in time: counted in SQL, no calendar."""
+    limit = as_of + timedelta(days=within)
+
+    def ends_in_time(day: date) -> bool:
+        return rules.expiry(day, as_of).expires_on <= limit
+
+    day = rules.earliest_possible_start(as_of, within)
+    while ends_in_time(day + timedelta(days=1)):  # never, while that bound holds
+        day += timedelta(days=1)
+    while not ends_in_time(day):
+        day -= timedelta(days=1)
+    return day
+
+
+def _plain_conditions(b, as_of: date, last_start: date) -> list:
+    """Conditions on the open items ``b``: the item runs plain (no suit, no suspension, not
+    installments) from a day by ``last_start`` — its due date (the filter's due_on_max) and
+    every interruption known as of the date are by then. Each "no interruption after that
+    day" is a NOT EXISTS, so that PostgreSQL reads each table once (an anti-join) or by index
+    as it sees fit, rather than a subquery per item for each kind."""
+    a, p, e = activities_t, promises_t, events_t
+    installment = _INSTALLMENT
+    paid_later = sa.exists().where(
+        apps_t.c.item_id == b.c.id,
+        apps_t.c.applied_on > b.c.due_on,
+        apps_t.c.applied_on > last_start,
+        apps_t.c.applied_on <= as_of,
+    )
+    if "last_movement_on" in b.c:
+        # None when the item did not move after the day: the cheap test first, the subquery
+        # (by item and date, on ix_applications_item_date) for the rest.
+        no_payment = sa.or_(
+            b.c.last_movement_on.is_(None), b.c.last_movement_on <= last_start, ~paid_later
+        )
+    else:
+        no_payment = ~paid_later
+    conditions = [
+        b.c.outstanding_fen > 0,
+        ~sa.exists()
+        .select_from(installment.join(contracts_t, contracts_t.c.id == installment.c.contract_id))
+        .where(installment.c.id == b.c.id, contracts_t.c.installments.is_(True)),
+        no_payment,
+        ~sa.exists().where(
+            e.c.item_id == b.c.id,
+            sa.or_(
+                _suspension_counts(e, as_of),
+                sa.and_(_recorded_counts(e, as_of), e.c.dated_on > last_start),
+            ),
+        ),
+        ~sa.exists().where(
+            p.c.counterparty_id == b.c.counterparty_id,
+            _promise_counts(p, as_of),
+            p.c.promised_on > last_start,
+        ),
+        ~sa.exists().where(
+            a.c.counterparty_id == b.c.counterparty_id,
+            a.c.interrupts_limitation.is_(True),
+            a.c.occurred_at >= end_of_local_day(last_start),
+            a.c.occurred_at < end_of_local_day(as_of),
+            sa.or_(_is_demand(a), _is_acknowledgement(a)),
+        ),
+    ]
+    lawsuit_tables = _lawsuit_tables()
+    if lawsuit_tables is not None:
+        lawsuits_t, referral_items_t = lawsuit_tables
+        conditions.append(
+            ~sa.exists()
+            .select_from(
+                referral_items_t.join(
+                    lawsuits_t, lawsuits_t.c.referral_id == referral_items_t.c.referral_id
+                )
+            )
+            .where(
+                referral_items_t.c.item_id == b.c.id,
+                referral_items_t.c.claimed.is_(True),
+                lawsuits_t.c.filed_on <= as_of,
+            )
+        )
+    return conditions
+
+
+def _plain_count(as_of: date, item_filter: LimitationFilter, last_start: date) -> int:
+    """How many open items run plain from a day by ``last_start`` (_plain_conditions)."""
+    b = _open_halves(as_of, item_filter)
+    conditions = _plain_conditions(b, as_of, last_start)
+    return db.session.scalar(sa.select(sa.func.count()).select_from(b).where(*conditions)) or 0
+
+
+def _plain_starts(as_of: date, item_filter: LimitationFilter, last_start: date):
+    """A SELECT of the open items that run plain from a day by ``last_start``, with their
+    counterparty, due date and latest interruption of each kind (the day they run from is
+    the latest of these)."""
+    b = _open_items(as_of, item_filter)
+    latest = _interruptions(b, as_of)
+    return sa.select(
+        b.c.counterparty_id,
+        b.c.due_on.label("base_due"),
+        *(column.label(name) for name, column in latest.items()),
+    ).where(*_plain_conditions(b, as_of, last_start))
+
+
+def _not_plain_items(as_of: date):
+    """A SELECT of the ids of the items whose end more than art. 203 may move: installments
+    of one debt, items with a suspension recorded, items a suit claims (all few). (The other
+    installments of a sued debt are installments.)"""
+    parts = [
+        sa.select(items_t.c.id)
+        .join(contracts_t, contracts_t.c.id == items_t.c.contract_id)
+        .where(contracts_t.c.installments.is_(True)),
+        sa.select(events_t.c.item_id).where(_suspension_counts(events_t, as_of)),
+    ]
+    claimed = _claimed_items(as_of)
+    if claimed is not None:
+        parts.append(claimed)
+    return sa.union(*parts)
+
+
+def _other_rows_within(as_of: date, within: int, **values) -> list[ExpiryRow]:
+    """The rows within the window of the items _plain_count leaves out — installments,
+    suspended items, sued items (all few) — each by the full rule in Python."""
+    item_filter = _filter(as_of, item_ids=_not_plain_items(as_of), **values)
+    rows = _rows(as_of, item_filter, _candidates(as_of, item_filter, None))
+    return [row for row in rows if row.running and row.days_left <= within]
+
+
 def expiring_count(as_of: date, within: int, department_id: int | None = None) -> int:
     """How many open items' limitation ends within ``within`` days of the date (or has
     ended); ``department_id``: items owned by that department or one below it.
 
-    Counted in SQL for the items sure to be in (their period started by
-    ``rules.latest_sure_start`` and only art. 203 can move its end); the calendar is applied
-    in Python only to the band between that day and the pre-bound, and to suits."""
+    Counted in SQL for the items whose end only art. 203 can move (last_plain_start); the
+    others (installments, suspensions, suits: few) by the full rule in Python."""
     departments = department_subtree(department_id)
-    bound = rules.earliest_possible_start(as_of, within)
-    sure = rules.latest_sure_start(as_of, within)
-    item_filter = _filter(as_of, department_ids=departments, due_on_max=bound)
-    found = db.session.execute(_candidates(as_of, item_filter, bound, sure)).all()
-    count = sum(1 for row in found if row.sure)
-    band = [row for row in found if not row.sure]
-    if band:
-        recorded = _recorded_events(as_of, item_filter)
-        rows = [_row(row, as_of, recorded, {}) for row in band]
-        count += sum(1 for row in rows if row.days_left <= within)
-    sued_filter = _filter(as_of, department_ids=departments, sued_as_of=as_of)
-    rows = _rows(as_of, sued_filter, _candidates(as_of, sued_filter, None))
-    return count + sum(1 for row in rows if row.running and row.days_left <= within)
+    last_start = last_plain_start(as_of, within)
+    plain = _filter(as_of, department_ids=departments, due_on_max=last_start)
+    count = _plain_count(as_of, plain, last_start)
+    return count + len(_other_rows_within(as_of, within, department_ids=departments))
+
+
+def _runs_from(row) -> date:
+    """The day a plain item's period runs from: its due date or its latest interruption."""
+    days = [_as_date(row["base_due"])]
+    days += [_as_date(row[name]) for name in DATED if row[name] is not None]
+    days += [to_local(_as_moment(row[name])).date() for name in MOMENTS if row[name] is not None]
+    return max(days)
+
+
+def earliest_expiry_by_counterparty(as_of: date, within: int, counterparty_ids) -> dict[int, date]:
+    """{counterparty_id: the earliest expiry} of those counterparties (ids or a SELECT) with
+    an open item whose limitation ends within ``within`` days (or has ended). For plain items
+    the earliest end is the end of the earliest start (last_plain_start): one date per
+    counterparty in Python, not one rule per item."""
+    last_start = last_plain_start(as_of, within)
+    plain = _filter(as_of, counterparty_ids=counterparty_ids, due_on_max=last_start)
+    starts: dict[int, date] = {}
+    for row in db.session.execute(_plain_starts(as_of, plain, last_start)).mappings().all():
+        start = _runs_from(row)
+        known = starts.get(row["counterparty_id"])
+        if known is None or start < known:
+            starts[row["counterparty_id"]] = start
+    found = {cp: rules.expiry(start, as_of).expires_on for cp, start in starts.items()}
+    for row in _other_rows_within(as_of, within, counterparty_ids=counterparty_ids):
+        known = found.get(row.counterparty_id)
+        if known is None or row.expires_on < known:
+            found[row.counterparty_id] = row.expires_on
+    return found
 
 
 # ---------------------------------------------------------------------------------------------

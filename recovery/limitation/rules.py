@@ -33,7 +33,6 @@ from recovery.core import workdays
 LIMITATION_YEARS = 3
 ENFORCEMENT_YEARS = 2
 SUSPENSION_MONTHS = 6
-MAX_DAYS_OFF = 15  # more than the longest run of days off in the official calendar (ten, 2020)
 
 # What period an Expiry describes.
 LIMITATION = "limitation"  # the three years (诉讼时效)
@@ -224,14 +223,6 @@ def _not_running(due_on: date, suit: Event, period: str, proceedings: Proceeding
         period=period,
         proceedings=proceedings,
     )
-
-
-def latest_sure_start(as_of: date, within: int) -> date:
-    """The latest day a period of three years may have started from and be sure to end within
-    ``within`` days of ``as_of`` when nothing but art. 203 can move its end (no suspension, no
-    suit): art. 203 moves a last day by at most the longest run of days off (ten, at the
-    Spring Festival of 2020) — MAX_DAYS_OFF leaves a margin."""
-    return add_years(as_of + timedelta(days=within - MAX_DAYS_OFF), -LIMITATION_YEARS)
 
 
 def earliest_possible_start(as_of: date, within: int) -> date:

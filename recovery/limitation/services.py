@@ -19,7 +19,12 @@ from recovery.core.timeutil import utcnow
 from recovery.extensions import db
 from recovery.ledger.models import Item
 from recovery.limitation.models import EVENT_KINDS, LimitationEvent, LimitationWarning
-from recovery.limitation.queries import ExpiryRow, expiring_count, expiry_rows
+from recovery.limitation.queries import (
+    ExpiryRow,
+    earliest_expiry_by_counterparty,
+    expiring_count,
+    expiry_rows,
+)
 from recovery.settings.services import get_setting
 
 __all__ = [
@@ -196,10 +201,7 @@ def earliest_warned_expiry(as_of: date, counterparty_ids) -> dict[int, date]:
     thresholds = warning_days()
     if not thresholds:
         return {}
-    found: dict[int, date] = {}
-    for row in expiry_rows(as_of, within=thresholds[0], counterparty_ids=counterparty_ids):
-        found.setdefault(row.counterparty_id, row.expires_on)  # rows come earliest first
-    return found
+    return earliest_expiry_by_counterparty(as_of, thresholds[0], counterparty_ids)
 
 
 @dataclass

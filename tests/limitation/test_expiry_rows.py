@@ -377,8 +377,9 @@ def test_a_judgment_brings_a_sued_item_into_a_window_the_three_year_bound_would_
 
 
 def test_the_count_equals_the_rows_around_the_art_203_band(lim):
-    """expiring_count counts most items in SQL and only the band near the window's end in
-    Python: it must equal the rows' count for every window, holidays included."""
+    """expiring_count counts the plain items in SQL against one day (last_plain_start) and
+    the others in Python: it must equal the rows' count for every window, holidays
+    included."""
     cp = lim.counterparty("ACME")
     user = lim.user("sales9", "sales")
     start = date(2022, 5, 1)

@@ -220,15 +220,3 @@ def test_a_suspension_in_the_last_six_months_of_the_two_years():
         suit,
     )
     assert (e.three_years_end, e.expires_on) == (date(2025, 9, 15), date(2025, 12, 10))
-
-
-def test_the_sure_bound_covers_the_longest_run_of_days_off():
-    from chinese_calendar import is_workday
-
-    longest = run = 0
-    day = date(2004, 1, 1)
-    while day <= date(2026, 12, 31):
-        run = 0 if is_workday(day) else run + 1
-        longest = max(longest, run)
-        day += timedelta(days=1)
-    assert longest < rules.MAX_DAYS_OFF
