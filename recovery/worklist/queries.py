@@ -24,6 +24,7 @@ official calendar, so they are found first (few rows) and passed in as counterpa
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -33,6 +34,7 @@ import sqlalchemy as sa
 from recovery.activities.models import Activity, Dispute
 from recovery.auth.models import Department, User
 from recovery.cases.models import ExtensionRequest, RecoveryCase, Strategy
+from recovery.core.bulk import one_of
 from recovery.core.money import from_fen
 from recovery.core.pagination import PER_PAGE, Page
 from recovery.core.sqltime import days_between
@@ -86,6 +88,16 @@ def account_ids(owner_ids):
         sa.select(case_t.c.counterparty_id).where(
             case_t.c.assignee_id.in_(owner_ids), case_t.c.status != "closed"
         ),
+    )
+
+
+def _accounts_with_codes(owner_ids):
+    """``account_ids`` with each counterparty's code (what the ranking ends on)."""
+    return sa.union(
+        sa.select(cp_t.c.id, cp_t.c.code).where(cp_t.c.responsible_id.in_(owner_ids)),
+        sa.select(cp_t.c.id, cp_t.c.code)
+        .join(case_t, case_t.c.counterparty_id == cp_t.c.id)
+        .where(case_t.c.assignee_id.in_(owner_ids), case_t.c.status != "closed"),
     )
 
 
@@ -156,7 +168,7 @@ def _approval_counts(approver):
         from recovery.cases.services import pending_approvals_for
     except ImportError:  # the approvals part of the cases module is not installed
         return None
-    waiting = pending_approvals_for(approver).subquery("waiting")
+    waiting = pending_approvals_for(approver).order_by(None).subquery("waiting")
     return (
         sa.select(case_t.c.counterparty_id, sa.func.count().label("approvals"))
         .select_from(waiting)
@@ -166,18 +178,31 @@ def _approval_counts(approver):
     )
 
 
-def lines_query(
+def _flag(column, ids):
+    """1 when ``column`` is one of ``ids`` (one array parameter on PostgreSQL), else 0."""
+    ids = sorted(ids)
+    if not ids:
+        return sa.literal(0)
+    return sa.case((one_of(column, ids), 1), else_=0)
+
+
+def ranked_query(
     owner_ids, as_of: date, *, breach_counterparties=(), approver=None, limitation_counterparties=()
 ):
-    """The SELECT of the worklist lines of ``owner_ids``' accounts, ranked."""
+    """The SELECT of the owners' worklist lines, ranked: the ranking figures and signs of each
+    account, without names (``lines_query`` adds them to the lines of one page).
+
+    The accounts are a materialised CTE read once; each aggregate reads only the accounts'
+    rows through an index (open items by counterparty, activities by counterparty and time,
+    promises by counterparty)."""
     from recovery.activities.promises import promise_status_rows
 
-    accounts = account_ids(owner_ids).subquery("accounts")
+    accounts = _accounts_with_codes(owner_ids).cte("accounts").prefix_with("MATERIALIZED")
     in_accounts = sa.select(accounts.c.id)
 
-    # Overdue items: amount, amount × days, the oldest due date.
-    b = ledger_queries.outstanding_items(as_of)
-    overdue = sa.and_(b.c.due_on < as_of, b.c.outstanding_fen > 0)
+    # Overdue items: amount, amount × days, the oldest due date. Only items open now (or
+    # moved after the date) can be open as of it: the partial index of open items is read.
+    b = ledger_queries.outstanding_items(as_of, open_only=True)
     days = days_between(as_of, b.c.due_on)
     debts = (
         sa.select(
@@ -187,7 +212,7 @@ def lines_query(
             sa.func.max(days).label("days_overdue"),
             sa.func.min(b.c.due_on).label("oldest_due_on"),
         )
-        .where(overdue, b.c.counterparty_id.in_(in_accounts))
+        .where(b.c.due_on < as_of, b.c.outstanding_fen > 0, b.c.counterparty_id.in_(in_accounts))
         .group_by(b.c.counterparty_id)
         .subquery("debts")
     )
@@ -239,74 +264,111 @@ def lines_query(
         .subquery("steps")
     )
 
-    open_case = sa.select(case_t).where(case_t.c.status != "closed").subquery("open_case")
-    responsible = users_t.alias("responsible")
-    assignee = users_t.alias("assignee")
+    open_case = (
+        sa.select(case_t.c.id, case_t.c.counterparty_id)
+        .where(case_t.c.status != "closed", case_t.c.counterparty_id.in_(in_accounts))
+        .subquery("open_case")
+    )
     approvals = _approval_counts(approver) if approver is not None else None
-
-    breach_flag = (
-        sa.case((cp_t.c.id.in_(list(breach_counterparties)), 1), else_=0)
-        if breach_counterparties
-        else sa.literal(0)
-    )
-    limitation_flag = (
-        sa.case((cp_t.c.id.in_(list(limitation_counterparties)), 1), else_=0)
-        if limitation_counterparties
-        else sa.literal(0)
-    )
     approvals_count = (
         sa.func.coalesce(approvals.c.approvals, 0) if approvals is not None else sa.literal(0)
     )
-    attention = (
-        breach_flag
-        + sa.case((sa.func.coalesce(broken.c.broken, 0) > 0, 1), else_=0)
-        + sa.case((steps.c.next_step_on.is_not(None), 1), else_=0)
-        + limitation_flag
-        + sa.case((approvals_count > 0, 1), else_=0)
-    )
-    fen_days = sa.func.coalesce(debts.c.fen_days, 0)
-    query = (
+    signs = (
         sa.select(
-            cp_t.c.id.label("counterparty_id"),
-            cp_t.c.code,
-            cp_t.c.name,
-            cp_t.c.responsible_id,
-            responsible.c.display_name.label("responsible"),
+            accounts.c.id.label("counterparty_id"),
+            accounts.c.code,
             open_case.c.id.label("case_id"),
-            open_case.c.number.label("case_number"),
-            open_case.c.status.label("case_status"),
-            assignee.c.display_name.label("assignee"),
             sa.func.coalesce(debts.c.overdue_fen, 0).label("overdue_fen"),
             sa.func.coalesce(debts.c.days_overdue, 0).label("days_overdue"),
-            fen_days.label("fen_days"),
+            sa.func.coalesce(debts.c.fen_days, 0).label("fen_days"),
             debts.c.oldest_due_on,
             sa.func.coalesce(broken.c.broken, 0).label("broken"),
             steps.c.next_step,
             steps.c.next_step_on,
-            limitation_flag.label("limitation_flag"),
+            _flag(accounts.c.id, breach_counterparties).label("breach_flag"),
+            _flag(accounts.c.id, limitation_counterparties).label("limitation_flag"),
             approvals_count.label("approvals"),
-            attention.label("attention"),
         )
         .select_from(accounts)
-        .join(cp_t, cp_t.c.id == accounts.c.id)
-        .outerjoin(responsible, responsible.c.id == cp_t.c.responsible_id)
-        .outerjoin(debts, debts.c.counterparty_id == cp_t.c.id)
-        .outerjoin(broken, broken.c.counterparty_id == cp_t.c.id)
-        .outerjoin(steps, steps.c.counterparty_id == cp_t.c.id)
-        .outerjoin(open_case, open_case.c.counterparty_id == cp_t.c.id)
-        .outerjoin(assignee, assignee.c.id == open_case.c.assignee_id)
+        .outerjoin(debts, debts.c.counterparty_id == accounts.c.id)
+        .outerjoin(broken, broken.c.counterparty_id == accounts.c.id)
+        .outerjoin(steps, steps.c.counterparty_id == accounts.c.id)
+        .outerjoin(open_case, open_case.c.counterparty_id == accounts.c.id)
     )
     if approvals is not None:
-        query = query.outerjoin(approvals, approvals.c.counterparty_id == cp_t.c.id)
-    query = query.where(
-        sa.or_(debts.c.overdue_fen > 0, open_case.c.id.is_not(None), attention > 0)
-    ).order_by(
-        attention.desc(),
-        fen_days.desc(),
-        sa.func.coalesce(debts.c.overdue_fen, 0).desc(),
-        cp_t.c.code,
+        signs = signs.outerjoin(approvals, approvals.c.counterparty_id == accounts.c.id)
+    signs = signs.subquery("signs")
+    # Each sign counts once. Summed a level up, so that each id list is sent once.
+    attention = (
+        signs.c.breach_flag
+        + sa.case((signs.c.broken > 0, 1), else_=0)
+        + sa.case((signs.c.next_step_on.is_not(None), 1), else_=0)
+        + signs.c.limitation_flag
+        + sa.case((signs.c.approvals > 0, 1), else_=0)
     )
-    return query
+    scored = sa.select(signs, attention.label("attention")).subquery("scored")
+    return (
+        sa.select(scored)
+        .where(
+            sa.or_(scored.c.overdue_fen > 0, scored.c.case_id.is_not(None), scored.c.attention > 0)
+        )
+        .order_by(*_ranking(scored))
+    )
+
+
+def _ranking(columns) -> list:
+    """The order of the lines (docs/recovery-work.md, "Worklist")."""
+    return [
+        columns.c.attention.desc(),
+        columns.c.fen_days.desc(),
+        columns.c.overdue_fen.desc(),
+        columns.c.code,
+    ]
+
+
+def lines_query(
+    owner_ids,
+    as_of: date,
+    *,
+    breach_counterparties=(),
+    approver=None,
+    limitation_counterparties=(),
+    limit: int | None = None,
+    offset: int = 0,
+):
+    """The SELECT of the worklist lines of ``owner_ids``' accounts, ranked, with the number of
+    all lines (``total``) on each. With ``limit``, only those lines are named (counterparty,
+    people, case): the accounts are ranked first, and the page's lines joined to the rest."""
+    ranked = ranked_query(
+        owner_ids,
+        as_of,
+        breach_counterparties=breach_counterparties,
+        approver=approver,
+        limitation_counterparties=limitation_counterparties,
+    )
+    ranked = ranked.add_columns(sa.func.count().over().label("total"))
+    if limit is not None:
+        ranked = ranked.limit(limit).offset(offset)
+    page = ranked.subquery("page")
+    responsible = users_t.alias("responsible")
+    assignee = users_t.alias("assignee")
+    return (
+        sa.select(
+            page,
+            cp_t.c.name,
+            cp_t.c.responsible_id,
+            responsible.c.display_name.label("responsible"),
+            case_t.c.number.label("case_number"),
+            case_t.c.status.label("case_status"),
+            assignee.c.display_name.label("assignee"),
+        )
+        .select_from(page)
+        .join(cp_t, cp_t.c.id == page.c.counterparty_id)
+        .outerjoin(responsible, responsible.c.id == cp_t.c.responsible_id)
+        .outerjoin(case_t, case_t.c.id == page.c.case_id)
+        .outerjoin(assignee, assignee.c.id == case_t.c.assignee_id)
+        .order_by(*_ranking(page))
+    )
 
 
 def _line(row, breaches: dict[int, list[Breach]], limitation=None) -> WorkLine:
@@ -342,12 +404,38 @@ def _as_date(value) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
+@contextlib.contextmanager
+def planned_for_its_parameters():
+    """PostgreSQL (psycopg): the statements run inside are not prepared on the server, so
+    each is planned for its own parameters. psycopg prepares a statement run five times, and
+    after five more the server may keep a generic plan that knows neither how many accounts
+    the person has nor how many ids an array holds: on the benchmark the ranking went from
+    about 70 to 120-150 ms per run from the eleventh run on one connection. Planning it
+    costs 2-4 ms."""
+    connection = db.session.connection()
+    driver = connection.connection.driver_connection
+    if connection.dialect.name != "postgresql" or not hasattr(driver, "prepare_threshold"):
+        yield
+        return
+    threshold = driver.prepare_threshold
+    driver.prepare_threshold = None
+    try:
+        yield
+    finally:
+        driver.prepare_threshold = threshold
+
+
 def open_breaches_by_counterparty(
-    now: datetime, case_ids, levels: Levels | None = None
+    now: datetime, case_ids=None, levels: Levels | None = None, *, breaches=None
 ) -> dict[int, list[Breach]]:
+    """{counterparty id: its open breaches}: of the cases ``case_ids``, or of ``breaches``
+    already found (their open ones)."""
+    if breaches is None:
+        breaches = find_breaches(now, case_ids=case_ids, levels=levels)
     by_counterparty: dict[int, list[Breach]] = {}
-    for breach in find_breaches(now, case_ids=case_ids, levels=levels):
-        by_counterparty.setdefault(breach.counterparty_id, []).append(breach)
+    for breach in breaches:
+        if breach.open:
+            by_counterparty.setdefault(breach.counterparty_id, []).append(breach)
     return by_counterparty
 
 
@@ -361,25 +449,38 @@ def worklist_page(
     page: int | None = 1,
     per_page: int = PER_PAGE,
     levels: Levels | None = None,
+    breaches: list[Breach] | None = None,
 ) -> Page:
-    """One page of ranked lines for the owners' accounts, as of a day and a moment."""
+    """One page of ranked lines for the owners' accounts, as of a day and a moment.
+
+    The signs that need the official calendar (service-level breaches, limitation) are found
+    first for all the accounts (few rows: only what can possibly be late or expiring); the
+    ranking and the count are one SQL statement; names, people and cases are read for the
+    page's lines only. ``breaches``: the breaches as of ``now`` of (at least) the accounts'
+    cases, when the caller has found them already (the team page)."""
     breaches = open_breaches_by_counterparty(
-        now, account_case_ids(owner_ids, departments=departments), levels
+        now, account_case_ids(owner_ids, departments=departments), levels, breaches=breaches
     )
     from recovery.limitation.services import earliest_warned_expiry
 
     accounts = account_ids(owner_ids).subquery("accounts")
     limitation = earliest_warned_expiry(as_of, sa.select(accounts.c.id))
-    query = lines_query(
-        owner_ids,
-        as_of,
-        breach_counterparties=breaches.keys(),
-        approver=approver,
-        limitation_counterparties=limitation.keys(),
-    )
+    signs = {
+        "breach_counterparties": breaches.keys(),
+        "approver": approver,
+        "limitation_counterparties": limitation.keys(),
+    }
     number = max(1, page or 1)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    rows = db.session.execute(query.limit(per_page).offset((number - 1) * per_page)).all()
+    query = lines_query(owner_ids, as_of, limit=per_page, offset=(number - 1) * per_page, **signs)
+    with planned_for_its_parameters():
+        rows = db.session.execute(query).all()
+        if rows:
+            total = int(rows[0].total)
+        elif number == 1:
+            total = 0
+        else:  # past the last page: count the lines
+            ranked = ranked_query(owner_ids, as_of, **signs).order_by(None).subquery()
+            total = db.session.scalar(sa.select(sa.func.count()).select_from(ranked)) or 0
     return Page(
         items=[_line(row, breaches, limitation) for row in rows],
         number=number,

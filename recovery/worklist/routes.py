@@ -125,6 +125,7 @@ def team():
         departments=departments,
         page=request.args.get("page", 1, type=int),
         levels=levels,
+        breaches=breaches,  # a superset of the lines' cases: the same open ones
     )
     names = queries.user_names({b.assignee_id for b in breaches if b.assignee_id})
     return render_template(
