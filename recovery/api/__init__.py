@@ -159,6 +159,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(meta.bp)
     app.register_blueprint(web.bp, url_prefix="/account/api-tokens")
     app.extensions["recovery-api"] = api
+    from recovery.api.cli import api_cli
+
+    app.cli.add_command(api_cli)
     login_manager.request_loader(tokens.load_user_from_request)
     app.before_request(before_api_request)
     app.after_request(after_api_request)

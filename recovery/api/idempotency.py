@@ -8,6 +8,11 @@ refused (422, code ``idempotency_key_reused``). A refused write (4xx) is not sto
 was written, so the client may correct it and send it again with the same key. Two requests
 with the same key at the same moment: the unique (user, key) index lets one commit; the
 other is rolled back and answers the stored result.
+
+Expiry: an answer is kept ``api.idempotency_hours`` hours (setting, default 24). After that
+the key is forgotten: a request with it is a **new request** (written again; the expired row
+is replaced by the new answer in the same transaction), and ``flask --app recovery api
+purge-keys`` (``purge_expired``) may remove the expired rows at any time (docs/api.md).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import Response, request
@@ -24,7 +30,9 @@ from sqlalchemy.exc import IntegrityError
 
 from recovery.api.errors import ApiError
 from recovery.api.models import IdempotencyKey
+from recovery.core.timeutil import utcnow
 from recovery.extensions import db
+from recovery.settings.services import get_setting
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
@@ -65,12 +73,43 @@ def _key() -> str | None:
     return key
 
 
-def _stored(key: str) -> IdempotencyKey | None:
-    return db.session.scalar(
+def expiry_cutoff(now: datetime | None = None) -> datetime:
+    """Answers stored before this moment are expired (``api.idempotency_hours`` ago)."""
+    return (now or utcnow()) - timedelta(hours=get_setting("api.idempotency_hours"))
+
+
+def _stored(key: str, cutoff: datetime) -> IdempotencyKey | None:
+    """The stored answer for this user and key, unless it has expired."""
+    record = db.session.scalar(
         sa.select(IdempotencyKey).where(
             IdempotencyKey.user_id == current_user.id, IdempotencyKey.key == key
         )
     )
+    return record if record is not None and record.created_at >= cutoff else None
+
+
+def _forget_expired(key: str, cutoff: datetime) -> None:
+    """Remove this user's expired answer for the key (if any) in the write's transaction, so
+    that the new answer can take its place: rolled back with the write if it is refused."""
+    db.session.execute(
+        sa.delete(IdempotencyKey)
+        .where(
+            IdempotencyKey.user_id == current_user.id,
+            IdempotencyKey.key == key,
+            IdempotencyKey.created_at < cutoff,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def purge_expired(now: datetime | None = None, *, dry_run: bool = False) -> int:
+    """Remove every expired answer (the index on ``created_at``); returns how many. Keys are
+    bookkeeping of the API, not records of the business: nothing else refers to them."""
+    table = IdempotencyKey.__table__
+    expired = table.c.created_at < expiry_cutoff(now)
+    if dry_run:
+        return db.session.execute(sa.select(sa.func.count()).where(expired)).scalar_one()
+    return db.session.execute(table.delete().where(expired)).rowcount
 
 
 def _replay(record: IdempotencyKey, request_hash: str) -> Response:
@@ -111,16 +150,18 @@ def write_once(write: Callable[[], tuple[dict, int]]) -> Response:
         _commit()
         return _json_response(body, status)
     request_hash = _request_hash()
-    record = _stored(key)
+    cutoff = expiry_cutoff()
+    record = _stored(key, cutoff)
     if record is not None:
         return _replay(record, request_hash)
+    _forget_expired(key, cutoff)  # an expired key: this is a new request
     try:
         body, status = _attempt(write)
     except ApiError:
         # Refused — perhaps because the same request with the same key, sent at the same
         # moment, has just written the same documents: then answer what it stored.
         db.session.rollback()
-        record = _stored(key)
+        record = _stored(key, cutoff)
         if record is not None:
             return _replay(record, request_hash)
         raise
@@ -139,7 +180,7 @@ def write_once(write: Callable[[], tuple[dict, int]]) -> Response:
     except IntegrityError:
         # Another request with the same key committed first: answer what it stored.
         db.session.rollback()
-        record = _stored(key)
+        record = _stored(key, cutoff)
         if record is None:
             raise _conflict() from None
         return _replay(record, request_hash)

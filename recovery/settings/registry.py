@@ -332,6 +332,17 @@ SPECS: tuple[SettingSpec, ...] = (
         "text",
         "",
     ),
+    # The JSON API (docs/api.md): how long the answer to a write sent with an
+    # Idempotency-Key is kept; after that a replay is a new request and the key may be purged.
+    SettingSpec(
+        "api.idempotency_hours",
+        _l("JSON API"),
+        _l("Keep the answers to API writes with an Idempotency-Key for (hours)"),
+        "int",
+        "24",
+        minimum=Decimal(1),
+        maximum=Decimal(8760),
+    ),
 )
 
 SPECS_BY_KEY = {spec.key: spec for spec in SPECS}
