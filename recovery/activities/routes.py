@@ -52,6 +52,7 @@ from recovery.core.permissions import (
 )
 from recovery.core.timeutil import utcnow
 from recovery.core.urls import safe_next
+from recovery.core.views import form_status, on_form, save
 from recovery.extensions import db
 from recovery.ledger import queries, screen_queries
 from recovery.ledger.models import Item
@@ -143,11 +144,7 @@ def case_of(counterparty: Counterparty, case_id: int | None) -> RecoveryCase | N
 
 def show_error(form, error, page_errors: list) -> None:
     """A refusal beside the field it names, or above the form when no field shows it."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is None:
-        page_errors.append(error.message)
-    else:
-        field.errors = [*field.errors, error.message]
+    on_form(form, page_errors)(error)
 
 
 def visible_ids():
@@ -409,8 +406,12 @@ def new_promise():
             services.utc_to_local(activity.occurred_at).date() if activity else today
         )
     if form.validate_on_submit():
-        try:
-            services.record_promise(
+        if activity is not None:
+            back = url_for("activities.show", activity_id=activity.id)
+        else:
+            back = url_for("activities.promises", counterparty_id=counterparty.id)
+        done = save(
+            lambda: services.record_promise(
                 counterparty_id=counterparty.id,
                 case_id=case.id if case else None,
                 activity_id=activity.id if activity else None,
@@ -419,16 +420,14 @@ def new_promise():
                 due_on=form.due_on.data,
                 note=form.note.data,
                 actor=current_user,
-            )
-        except services.ActivityError as error:
-            db.session.rollback()
-            show_error(form, error, page_errors)
-        else:
-            db.session.commit()
-            flash(_("The promise to pay was recorded."), "success")
-            if activity is not None:
-                return redirect(url_for("activities.show", activity_id=activity.id))
-            return redirect(url_for("activities.promises", counterparty_id=counterparty.id))
+            ),
+            refused=services.ActivityError,
+            show=on_form(form, page_errors),
+            message=_("The promise to pay was recorded."),
+            then=back,
+        )
+        if done:
+            return done
     return render_template(
         "activities/promise_form.html",
         form=form,
@@ -436,7 +435,7 @@ def new_promise():
         case=case,
         activity=activity,
         page_errors=page_errors,
-    )
+    ), form_status()
 
 
 @bp.route("/promises/<int:promise_id>/cancel", methods=["POST"])
@@ -606,8 +605,8 @@ def new_dispute():
         if chosen is None or chosen.counterparty_id != counterparty.id:
             form.item_id.errors.append(_("Choose an item of this counterparty."))
         else:
-            try:
-                dispute = services.open_dispute(
+            done = save(
+                lambda: services.open_dispute(
                     chosen,
                     amount=form.amount.data,
                     reason=form.reason.data,
@@ -616,16 +615,16 @@ def new_dispute():
                     deadline=form.deadline.data,
                     actor=current_user,
                     raised_on=today,
-                )
-            except services.ActivityError as error:
-                db.session.rollback()
-                show_error(form, error, page_errors)
-            else:
-                db.session.commit()
-                flash(_("The dispute was opened."), "success")
-                return redirect(
-                    url_for("activities.disputes", counterparty_id=dispute.counterparty_id)
-                )
+                ),
+                refused=services.ActivityError,
+                show=on_form(form, page_errors),
+                message=_("The dispute was opened."),
+                then=lambda dispute: url_for(
+                    "activities.disputes", counterparty_id=dispute.counterparty_id
+                ),
+            )
+            if done:
+                return done
     shown_item = chosen or item
     return render_template(
         "activities/dispute_form.html",
@@ -635,7 +634,7 @@ def new_dispute():
         outstanding=services.item_outstanding(shown_item, today) if shown_item else None,
         disputed=item_disputed(shown_item.id, today) if shown_item else None,
         page_errors=page_errors,
-    )
+    ), form_status()
 
 
 @bp.route("/disputes")
@@ -681,36 +680,36 @@ def resolve_dispute(dispute_id: int):
     if form.validate_on_submit() and not (form.accept.data or form.reject.data):
         page_errors.append(_("Choose: accept or reject."))
     elif form.validate_on_submit():
-        try:
-            services.resolve_dispute(
+        done = save(
+            lambda: services.resolve_dispute(
                 dispute,
                 accept=bool(form.accept.data),
                 actor=current_user,
                 note=form.note.data or "",
                 credit_amount=form.credit_amount.data,
                 credit_number=form.credit_number.data,
-            )
-        except services.ActivityError as error:
-            db.session.rollback()
-            show_error(form, error, page_errors)
-        else:
-            db.session.commit()
-            if dispute.status == "accepted":
-                flash(
-                    _(
-                        "The dispute was accepted; credit note %(no)s waits for finance's "
-                        "approval.",
-                        no=dispute.adjustment.number,
-                    ),
-                    "success",
-                )
-            else:
-                flash(_("The dispute was rejected; collection continues."), "info")
-            return redirect(url_for("activities.disputes", counterparty_id=dispute.counterparty_id))
+            ),
+            refused=services.ActivityError,
+            show=on_form(form, page_errors),
+            message=lambda _result: _resolved_message(dispute),
+            category=lambda _result: "success" if dispute.status == "accepted" else "info",
+            then=url_for("activities.disputes", counterparty_id=dispute.counterparty_id),
+        )
+        if done:
+            return done
     return render_template(
         "activities/resolve.html",
         form=form,
         dispute=dispute,
         may_resolve=services.may_resolve(dispute, current_user),
         page_errors=page_errors,
-    )
+    ), form_status()
+
+
+def _resolved_message(dispute: Dispute) -> str:
+    if dispute.status == "accepted":
+        return _(
+            "The dispute was accepted; credit note %(no)s waits for finance's approval.",
+            no=dispute.adjustment.number,
+        )
+    return _("The dispute was rejected; collection continues.")

@@ -234,13 +234,35 @@ class ItemSchema(ma.Schema):
     description = ma.fields.String(allow_none=True)
 
 
-class ItemInput(Strict):
-    document_no = text(64, required=True)
+MAX_BATCH = 500  # records in one batch (all or nothing)
+
+
+class LedgerDocumentInput(Strict):
+    """What every document posted to the ledger (an item, a receipt) carries: the
+    counterparty's code and an amount; its number (``document_number()``) has the
+    subclass's own name (``document_no``, ``receipt_no``)."""
+
     counterparty_code = text(64, required=True)
+    amount = Amount(required=True, metadata={"example": "1234.50"})
+
+
+def document_number():
+    """The document's own number (e.g. an invoice or a bank slip number)."""
+    return text(64, required=True)
+
+
+def batch_of(schema: type[ma.Schema]) -> ma.fields.List:
+    """The list of a batch input: 1 to MAX_BATCH records of ``schema``."""
+    return ma.fields.List(
+        ma.fields.Nested(schema), required=True, validate=validate.Length(min=1, max=MAX_BATCH)
+    )
+
+
+class ItemInput(LedgerDocumentInput):
+    document_no = document_number()
     project_code = optional_text(64)
     contract_no = optional_text(64)
     item_type = ma.fields.String(required=True, validate=validate.OneOf(sorted(ITEM_TYPES)))
-    amount = Amount(required=True, metadata={"example": "1234.50"})
     recognized_on = Day(required=True)
     due_on = Day(required=True)
     responsible_username = optional_text(64)
@@ -260,9 +282,7 @@ class ItemInput(Strict):
 
 
 class ItemBatchInput(Strict):
-    items = ma.fields.List(
-        ma.fields.Nested(ItemInput), required=True, validate=validate.Length(min=1, max=500)
-    )
+    items = batch_of(ItemInput)
 
 
 class ItemPage(ma.Schema):
@@ -289,10 +309,8 @@ class ReceiptSchema(ma.Schema):
     unapplied = Amount()
 
 
-class ReceiptInput(Strict):
-    receipt_no = text(64, required=True)
-    counterparty_code = text(64, required=True)
-    amount = Amount(required=True, metadata={"example": "1000.00"})
+class ReceiptInput(LedgerDocumentInput):
+    receipt_no = document_number()
     received_on = Day(required=True)
     method = ma.fields.String(
         load_default="transfer", validate=validate.OneOf(sorted(RECEIPT_METHODS))
@@ -302,9 +320,7 @@ class ReceiptInput(Strict):
 
 
 class ReceiptBatchInput(Strict):
-    receipts = ma.fields.List(
-        ma.fields.Nested(ReceiptInput), required=True, validate=validate.Length(min=1, max=500)
-    )
+    receipts = batch_of(ReceiptInput)
 
 
 class ReceiptPage(ma.Schema):

@@ -2,10 +2,12 @@
 
 ``after_flush`` notes the counterparties a flush touches — items, receipts, applications,
 credit notes / write-offs (through their item), promises, lawsuits, a counterparty's own
-limit, credit groups and their members — and whether a credit setting changed. Just before
-the commit (after allocation has stored the open amounts) ``before_commit`` re-evaluates
-those counterparties, and everyone sharing a group with them, or everybody after a setting
-change. Writes that bypass the ORM (imports) call ``services.reevaluate`` themselves.
+limit, credit groups and their members. Just before the commit (after allocation has stored
+the open amounts) ``before_commit`` re-evaluates those counterparties and everyone sharing a
+group with them. Writes that bypass the ORM (imports) call ``services.reevaluate``
+themselves. A change of the hold rules (credit.* settings) is not handled here: re-evaluating
+everybody takes seconds, so the settings page submits the job ``credit.reevaluate_all``
+after its commit (``services.reevaluate_all_later``; docs/credit.md).
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from sqlalchemy.orm import Session
 logger = logging.getLogger(__name__)
 
 PENDING = "credit_pending"
-EVERYBODY = "credit_everybody"
 
 _installed = False
 
@@ -48,7 +49,6 @@ def _after_flush(session: Session, _context) -> None:
     from recovery.ledger.models import Adjustment, Application, Item, Receipt
     from recovery.legal.models import Lawsuit
     from recovery.parties.models import Counterparty
-    from recovery.settings.models import Setting
 
     # Only these attributes of a changed row can change a hold (a new or deleted row always
     # can): a lawsuit's hearings or an item's responsible person do not.
@@ -82,11 +82,8 @@ def _after_flush(session: Session, _context) -> None:
         elif isinstance(obj, CreditGroupMember):
             touched |= _values(session, obj, "counterparty_id")
             group_ids |= _values(session, obj, "group_id")
-        elif isinstance(obj, CreditGroup):
-            if obj.id is not None:
-                group_ids.add(obj.id)
-        elif isinstance(obj, Setting) and str(obj.key).startswith("credit."):
-            session.info[EVERYBODY] = True
+        elif isinstance(obj, CreditGroup) and obj.id is not None:
+            group_ids.add(obj.id)
     if item_ids:
         items_t = Item.__table__
         touched |= set(
@@ -111,7 +108,7 @@ def _before_commit(session: Session) -> None:
     # The commit flushes only after this hook: flush now so that its changes are noted.
     if session.new or session.dirty or session.deleted:
         session.flush()
-    if not session.info.get(PENDING) and not session.info.get(EVERYBODY):
+    if not session.info.get(PENDING):
         return
     from flask import has_app_context
 
@@ -128,19 +125,14 @@ def _before_commit(session: Session) -> None:
     # Allocation stores the open amounts after its flush: flush what is left, then evaluate.
     for _round in range(5):
         session.flush()
-        everybody = session.info.pop(EVERYBODY, False)
         pending = session.info.pop(PENDING, set())
-        if not everybody and not pending:
+        if not pending:
             break
-        if everybody:
-            services.reevaluate_all()
-        else:
-            services.reevaluate(pending)
+        services.reevaluate(pending)
 
 
 def _forget(session: Session, *_args) -> None:
     session.info.pop(PENDING, None)
-    session.info.pop(EVERYBODY, None)
 
 
 def _transaction_end(session: Session, transaction) -> None:

@@ -16,6 +16,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from recovery.activities.models import Promise
+from recovery.activities.promises import current, judged_promises
 from recovery.auth.models import Department
 from recovery.core import bulk
 from recovery.core.money import from_fen
@@ -23,12 +24,11 @@ from recovery.core.pagination import PER_PAGE, Page
 from recovery.credit import rules
 from recovery.credit.models import CreditException, CreditGroup, CreditGroupMember, CreditStatus
 from recovery.extensions import db
-from recovery.ledger.models import Item, Receipt
+from recovery.ledger.models import Item
 from recovery.legal.models import Lawsuit
 from recovery.parties.models import Counterparty
 
 items_t = Item.__table__
-receipts_t = Receipt.__table__
 parties_t = Counterparty.__table__
 promises_t = Promise.__table__
 lawsuits_t = Lawsuit.__table__
@@ -139,30 +139,24 @@ def _lawsuits(chunk):
 
 
 def _unkept_promises(as_of: date, window_days: int, chunk):
-    """Promises made by the date, due from (date − window) on, whose counterparty's receipts
-    from the promise date up to the date do not cover them: (counterparty, due_on) rows."""
-    p = promises_t.c
-    paid = sa.func.coalesce(sa.func.sum(fen(receipts_t.c.amount)), 0)
-    query = (
-        sa.select(p.counterparty_id, p.due_on)
-        .select_from(promises_t)
-        .outerjoin(
-            receipts_t,
-            sa.and_(
-                receipts_t.c.counterparty_id == p.counterparty_id,
-                receipts_t.c.received_on >= p.promised_on,
-                receipts_t.c.received_on <= as_of,
-            ),
-        )
-        .where(
-            p.cancelled.is_(False),
-            p.promised_on <= as_of,
-            p.due_on >= as_of - timedelta(days=window_days),
-        )
-        .group_by(p.id, p.counterparty_id, p.due_on, p.amount)
-        .having(paid < fen(p.amount))
+    """Promises made by the date, due from (date − window) on, not made good by the date
+    (activities.promises.judged_promises): rows with counterparty_id, due_on and status
+    ('broken' or 'open')."""
+    query = current(judged_promises(as_of, only_not_made_good=True), as_of).where(
+        promises_t.c.due_on >= as_of - timedelta(days=window_days)
     )
-    return db.session.execute(_where_cp(query, p.counterparty_id, chunk)).all()
+    return db.session.execute(_where_cp(query, promises_t.c.counterparty_id, chunk)).all()
+
+
+def _count_promise(f: rules.Figures, status: str, due_on: date) -> None:
+    """A promise not made good: broken (the hold rule counts it) or still open (its due date
+    is when the status may change)."""
+    if status == "broken":
+        f.broken_promises += 1
+        if f.last_broken_due is None or due_on > f.last_broken_due:
+            f.last_broken_due = due_on
+    elif f.next_promise_due is None or due_on < f.next_promise_due:
+        f.next_promise_due = due_on
 
 
 def _limits(chunk):
@@ -203,14 +197,8 @@ def figures_for(
             for cp, count in _lawsuits(chunk).items():
                 get(cp).open_lawsuits = int(count)
         if policy.broken_promise_on:
-            for cp, due_on in _unkept_promises(as_of, policy.broken_promise_days, chunk):
-                f = get(cp)
-                if due_on < as_of:
-                    f.broken_promises += 1
-                    if f.last_broken_due is None or due_on > f.last_broken_due:
-                        f.last_broken_due = due_on
-                elif f.next_promise_due is None or due_on < f.next_promise_due:
-                    f.next_promise_due = due_on
+            for row in _unkept_promises(as_of, policy.broken_promise_days, chunk):
+                _count_promise(get(row.counterparty_id), row.status, row.due_on)
     exposures = group_exposures(as_of, {g[0] for g in groups.values()})
     for cp, (gid, code, limit) in groups.items():
         f = get(cp)
@@ -474,27 +462,9 @@ def _one_statements():
         )
         .where(parties_t.c.id == cp)
     )
-    p = promises_t.c
-    paid = sa.func.coalesce(sa.func.sum(fen(receipts_t.c.amount)), 0)
-    promises = (
-        sa.select(p.due_on)
-        .select_from(promises_t)
-        .outerjoin(
-            receipts_t,
-            sa.and_(
-                receipts_t.c.counterparty_id == p.counterparty_id,
-                receipts_t.c.received_on >= p.promised_on,
-                receipts_t.c.received_on <= as_of,
-            ),
-        )
-        .where(
-            p.counterparty_id == cp,
-            p.cancelled.is_(False),
-            p.promised_on <= as_of,
-            p.due_on >= sa.bindparam("window_start", type_=sa.Date),
-        )
-        .group_by(p.id, p.due_on, p.amount)
-        .having(paid < fen(p.amount))
+    promises = current(judged_promises(as_of, only_not_made_good=True), as_of).where(
+        promises_t.c.counterparty_id == cp,
+        promises_t.c.due_on >= sa.bindparam("window_start", type_=sa.Date),
     )
     e = exceptions_t.c
     used = (
@@ -550,13 +520,8 @@ def figures_one(
             )
     if policy.broken_promise_on:
         window = {**params, "window_start": as_of - timedelta(days=policy.broken_promise_days)}
-        for (due_on,) in db.session.execute(promises, window):
-            if due_on < as_of:
-                f.broken_promises += 1
-                if f.last_broken_due is None or due_on > f.last_broken_due:
-                    f.last_broken_due = due_on
-            elif f.next_promise_due is None or due_on < f.next_promise_due:
-                f.next_promise_due = due_on
+        for row in db.session.execute(promises, window):
+            _count_promise(f, row.status, row.due_on)
     found = [
         rules.ExceptionRoom(r.id, int(r.cap), int(r.used or 0), r.valid_until)
         for r in db.session.execute(rooms, params)

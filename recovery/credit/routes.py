@@ -3,11 +3,14 @@ credit check by hand, and the status panel of a counterparty page. Thin views.""
 
 from __future__ import annotations
 
+import json
+
 import click
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from recovery.auth.models import Department
 from recovery.core.money import from_fen
@@ -20,6 +23,7 @@ from recovery.core.permissions import (
     SUPERVISOR,
     roles_required,
 )
+from recovery.core.views import REFUSED, form_status, on_form, save
 from recovery.credit import labels, queries, rules, services
 from recovery.credit.forms import (
     CheckForm,
@@ -31,6 +35,7 @@ from recovery.credit.forms import (
 )
 from recovery.credit.models import CreditException, CreditGroup, CreditGroupMember
 from recovery.extensions import db
+from recovery.jobs import services as jobs
 from recovery.ledger.queries import scope_user_id
 from recovery.parties.models import Counterparty
 
@@ -53,11 +58,9 @@ def credit_helpers() -> dict:
 def credit_panel_for(counterparty_id: int) -> dict:
     """What the counterparty page shows: the stored status, its group, the exceptions."""
     today = services.company_today()
-    status = services.status_of(counterparty_id)
-    if status is not None and status.stale_on is not None and status.stale_on <= today:
-        services.reevaluate([counterparty_id], today)
+    status, written = services.status_for_page(counterparty_id, today)
+    if written:
         db.session.commit()
-        status = services.status_of(counterparty_id)
     member = db.session.scalar(
         sa.select(CreditGroupMember).where(
             CreditGroupMember.counterparty_id == counterparty_id,
@@ -86,17 +89,29 @@ bp.app_context_processor(credit_helpers)
 @click.option("--stale", is_flag=True, help="Only those the calendar has moved on.")
 def reevaluate_command(stale: bool) -> None:
     """Re-evaluate the credit holds (all, or only the stale ones; e.g. daily from cron)."""
-    written = services.refresh_stale() if stale else services.reevaluate_all()
-    db.session.commit()
+    if stale:
+        written = services.refresh_stale()
+        db.session.commit()
+    else:  # recorded as a job run here and now, so that the holds page knows it ran
+        job = services.reevaluate_all_now()
+        if job.status != "done":
+            raise click.ClickException(job.error or job.status)
+        written = json.loads(job.result)["changed"]
     click.echo(f"{written} statuses written")
 
 
-def _show_error(form, error: services.CreditError, page_errors: list) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is None:
-        page_errors.append(error.message)
-    else:
-        field.errors = [*field.errors, error.message]
+def _pending_message(pending: services.Pending) -> Markup:
+    """The holds page while the hold rules changed and the re-evaluation has not run."""
+    text = _(
+        "The hold rules were changed; every counterparty is being re-evaluated. Until that "
+        "is finished this list may show holds under the previous rules (a credit check "
+        "always applies the current rules)."
+    )
+    job = pending.job
+    if job is None or not jobs.visible_to(job, current_user):
+        return Markup("{}").format(text)
+    label = _("The re-evaluation failed.") if job.status == "failed" else _("Follow its progress")
+    return Markup('{} <a href="{}">{}</a>').format(text, url_for("jobs.show", job_id=job.id), label)
 
 
 def _visible_counterparty(counterparty_id: int | None) -> Counterparty:
@@ -134,6 +149,9 @@ def holds():
     today = services.company_today()
     if services.refresh_stale(today):
         db.session.commit()
+    pending = services.rules_pending()
+    if pending is not None:
+        flash(_pending_message(pending), "warning")
     rule = request.args.get("rule", "")
     rule = rule if rule in rules.RULES else ""
     department = request.args.get("department_id", "")
@@ -187,23 +205,24 @@ def exception_new():
         if counterparty is None or not queries.is_visible(counterparty.id, scope):
             form.counterparty.errors = [_("No counterparty has the code %(code)s.", code=code)]
         else:
-            try:
-                exception = services.request_exception(
+            done = save(
+                lambda: services.request_exception(
                     counterparty,
                     amount_cap=form.amount_cap.data,
                     valid_until=form.valid_until.data,
                     reason=form.reason.data,
                     actor=current_user,
-                )
-            except services.CreditError as error:
-                db.session.rollback()
-                _show_error(form, error, page_errors)
-            else:
-                db.session.commit()
-                flash(_("The exception was requested; a leader decides on it."), "success")
-                return redirect(url_for("credit.exception", exception_id=exception.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("credit/exception_form.html", form=form, page_errors=page_errors), status
+                ),
+                refused=services.CreditError,
+                show=on_form(form, page_errors),
+                message=_("The exception was requested; a leader decides on it."),
+                then=lambda exception: url_for("credit.exception", exception_id=exception.id),
+            )
+            if done:
+                return done
+    return render_template(
+        "credit/exception_form.html", form=form, page_errors=page_errors
+    ), form_status()
 
 
 @bp.route("/exceptions/<int:exception_id>")
@@ -246,18 +265,18 @@ def _decide(exception_id: int, *, approve: bool):
     form = DecisionForm()
     page_errors: list = []
     if form.validate_on_submit():
-        try:
-            services.decide_exception(
+        done = save(
+            lambda: services.decide_exception(
                 item, approve=approve, actor=current_user, note=form.note.data
-            )
-        except services.CreditError as error:
-            db.session.rollback()
-            _show_error(form, error, page_errors)
-        else:
-            db.session.commit()
-            flash(_("Approved.") if approve else _("Refused."), "success")
-            return redirect(url_for("credit.exception", exception_id=item.id))
-    return _render_exception(item, decision=form, page_errors=page_errors, status=422)
+            ),
+            refused=services.CreditError,
+            show=on_form(form, page_errors),
+            message=_("Approved.") if approve else _("Refused."),
+            then=url_for("credit.exception", exception_id=item.id),
+        )
+        if done:
+            return done
+    return _render_exception(item, decision=form, page_errors=page_errors, status=REFUSED)
 
 
 @bp.route("/exceptions/<int:exception_id>/revoke", methods=["POST"])
@@ -267,16 +286,16 @@ def exception_revoke(exception_id: int):
     form = RevokeForm()
     page_errors: list = []
     if form.validate_on_submit():
-        try:
-            services.revoke_exception(item, actor=current_user, reason=form.reason.data)
-        except services.CreditError as error:
-            db.session.rollback()
-            _show_error(form, error, page_errors)
-        else:
-            db.session.commit()
-            flash(_("Revoked."), "success")
-            return redirect(url_for("credit.exception", exception_id=item.id))
-    return _render_exception(item, revoke=form, page_errors=page_errors, status=422)
+        done = save(
+            lambda: services.revoke_exception(item, actor=current_user, reason=form.reason.data),
+            refused=services.CreditError,
+            show=on_form(form, page_errors),
+            message=_("Revoked."),
+            then=url_for("credit.exception", exception_id=item.id),
+        )
+        if done:
+            return done
+    return _render_exception(item, revoke=form, page_errors=page_errors, status=REFUSED)
 
 
 @bp.route("/check", methods=["GET", "POST"])
@@ -297,7 +316,7 @@ def check():
             decision = services.credit_check(counterparty, form.amount.data or 0)
             db.session.rollback()  # a check writes nothing
         except services.CreditError as error:
-            _show_error(form, error, [])
+            on_form(form, [])(error)
             status = 404 if isinstance(error, services.UnknownCounterparty) else 422
     elif request.method == "POST":
         status = 422
@@ -339,23 +358,23 @@ def _group_form(item: CreditGroup | None, member_form=None, status=200):
     form = GroupForm(obj=item) if member_form is None else GroupForm(formdata=None, obj=item)
     page_errors: list = []
     if member_form is None and form.validate_on_submit():
-        try:
-            item = services.save_group(
+        done = save(
+            lambda: services.save_group(
                 item,
                 code=form.code.data,
                 name=form.name.data,
                 credit_limit=form.credit_limit.data,
                 note=form.note.data,
-            )
-        except services.CreditError as error:
-            db.session.rollback()
-            _show_error(form, error, page_errors)
-        else:
-            db.session.commit()
-            flash(_("The group was saved."), "success")
-            return redirect(url_for("credit.group", group_id=item.id))
-    if request.method == "POST" and member_form is None:
-        status = 422
+            ),
+            refused=services.CreditError,
+            show=on_form(form, page_errors),
+            message=_("The group was saved."),
+            then=lambda group: url_for("credit.group", group_id=group.id),
+        )
+        if done:
+            return done
+    if member_form is None:
+        status = form_status()
     exposure = None
     if item is not None and item.id is not None:
         exposure = from_fen(
@@ -377,16 +396,18 @@ def member_add(group_id: int):
     item = db.session.get(CreditGroup, group_id) or abort(404)
     form = MemberForm()
     if form.validate_on_submit():
-        try:
-            services.add_member(item, form.counterparty.data, is_parent=form.is_parent.data)
-        except services.CreditError as error:
-            db.session.rollback()
-            _show_error(form, error, [])
-        else:
-            db.session.commit()
-            flash(_("The member was added."), "success")
-            return redirect(url_for("credit.group", group_id=item.id))
-    return _group_form(item, member_form=form, status=422)
+        done = save(
+            lambda: services.add_member(
+                item, form.counterparty.data, is_parent=form.is_parent.data
+            ),
+            refused=services.CreditError,
+            show=on_form(form, []),
+            message=_("The member was added."),
+            then=url_for("credit.group", group_id=item.id),
+        )
+        if done:
+            return done
+    return _group_form(item, member_form=form, status=REFUSED)
 
 
 @bp.route("/groups/members/<int:member_id>/remove", methods=["POST"])

@@ -3,13 +3,17 @@ of exceptions and groups. Plain values and the acting user in; no request, no fl
 
 Functions other parts call (docs/credit.md):
 - ``reevaluate(counterparty_ids)`` — after writes that bypass the ORM (imports);
-- ``reevaluate_all()`` — after a settings change (the listener calls it), or from cron;
+- ``reevaluate_all()`` — everybody (the job ``credit.reevaluate_all`` after a change of the
+  hold rules, or from cron);
+- ``reevaluate_all_later(user)`` — submit that job (the settings page does, once committed);
+- ``rules_pending()`` — the hold rules changed and the job has not finished yet;
 - ``refresh_stale()`` — re-evaluate the counterparties the calendar has moved on;
 - ``credit_check(counterparty, amount, as_of)`` — the supply decision (the API's).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -113,8 +117,14 @@ def _status_values(cp: int, figures: rules.Figures, pol: rules.Policy, as_of: da
 _COMPARED = ("on_hold", "rules", "reasons", "exposure", "overdue", "days_overdue", "stale_on")
 
 
-def _store(wanted: dict[int, dict], as_of: date, *, only_changed: bool) -> int:
-    """Upsert the statuses; keep ``since`` while a hold lasts. Returns the rows written."""
+def _store(
+    wanted: dict[int, dict], as_of: date, *, only_changed: bool, read_at: datetime | None = None
+) -> int:
+    """Upsert the statuses; keep ``since`` while a hold lasts. Returns the rows written.
+
+    ``read_at``: when the figures were read (``reevaluate_all``, which runs for seconds in
+    a job): a status written since then by someone else (a receipt's commit re-evaluating its
+    counterparty) is fresher than ours and is kept."""
     if not wanted:
         return 0
     now = utcnow()
@@ -135,6 +145,9 @@ def _store(wanted: dict[int, dict], as_of: date, *, only_changed: bool) -> int:
     rows = []
     for cp, values in sorted(wanted.items()):  # one lock order for every writer
         old = stored.get(cp)
+        fresher = old is not None and old["evaluated_at"] is not None
+        if read_at is not None and fresher and old["evaluated_at"] >= read_at:
+            continue  # re-evaluated by a change after our read: theirs is fresher
         if values["on_hold"]:
             values["since"] = old["since"] if old and old["on_hold"] and old["since"] else now
         else:
@@ -158,6 +171,8 @@ def _store(wanted: dict[int, dict], as_of: date, *, only_changed: bool) -> int:
             name: statement.excluded[name]
             for name in (*_COMPARED, "since", "evaluated_at", "evaluated_on")
         },
+        # The same rule in the statement, for a row written after we read the stored ones.
+        where=None if read_at is None else status_t.c.evaluated_at < read_at,
     )
     for start in range(0, len(rows), 1000):
         db.session.execute(statement, rows[start : start + 1000])
@@ -191,14 +206,118 @@ def reevaluate_all(as_of: date | None = None) -> int:
     lawsuits, promises, limits and groups), statuses written in bulk where they changed.
     A counterparty on hold that no longer has anything the rules see is released."""
     as_of = as_of or company_today()
+    read_at = utcnow()
     pol = policy()
     figures = queries.figures_for(as_of, pol, None)
     held = set(db.session.scalars(sa.select(status_t.c.counterparty_id)))
     for cp in held - set(figures):
         figures[cp] = rules.Figures()
     wanted = {cp: _status_values(cp, f, pol, as_of) for cp, f in figures.items()}
-    # Only what changed is written: no lock on the statuses of everybody else.
-    return _store(wanted, as_of, only_changed=True)
+    # Only what changed is written: no lock on the statuses of everybody else. A status
+    # re-evaluated by a change committed meanwhile is left as that change wrote it.
+    return _store(wanted, as_of, only_changed=True, read_at=read_at)
+
+
+HOLD_RULE_PREFIX = "credit."  # every credit.* setting is a hold rule (docs/credit.md)
+
+
+def affects_holds(keys) -> bool:
+    """Does a change of these settings change who is on hold?"""
+    return any(str(key).startswith(HOLD_RULE_PREFIX) for key in keys)
+
+
+def reevaluate_all_later(user):
+    """Submit the background job that re-evaluates everybody (``reevaluate_all``, 1–2 s at a
+    million items: never inside a page request). Call it once the rule change is committed;
+    ``jobs.submit`` commits the Job row. Returns the Job."""
+    from recovery.jobs import services as jobs
+    from recovery.jobs import tasks
+
+    return jobs.submit(tasks.REEVALUATE_ALL, {}, user)
+
+
+def reevaluate_all_now(user=None):
+    """Run that job here and now (the command line, tests): the Job row records that everybody
+    was re-evaluated, which is what ``rules_pending`` reads. Returns the finished Job."""
+    from recovery.audit.context import current_actor
+    from recovery.jobs import services as jobs
+    from recovery.jobs import tasks
+    from recovery.jobs.models import Job
+
+    job = Job(
+        kind=tasks.REEVALUATE_ALL,
+        status="queued",
+        params="{}",
+        created_by_id=user.id if user is not None else None,
+    )
+    db.session.add(job)
+    db.session.commit()
+    jobs.run(current_app._get_current_object(), job.id, current_actor())
+    return db.session.get(Job, job.id, populate_existing=True)
+
+
+_RULES_CHANGED = sa.select(sa.func.max(Setting.__table__.c.updated_at)).where(
+    Setting.__table__.c.key.like(HOLD_RULE_PREFIX + "%")
+)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """The hold rules changed at ``changed_at`` and no re-evaluation of everybody has run
+    since: the stored statuses may follow the previous rules. ``job`` is the newest job
+    submitted since the change (queued, running or failed), None if none was."""
+
+    changed_at: datetime
+    job: object | None
+
+
+def rules_pending() -> Pending | None:
+    """None when the stored statuses follow the current hold rules: no credit.* setting was
+    changed after the start of the last successful ``credit.reevaluate_all`` job (or the CLI's
+    run, which records one). Two small indexed reads."""
+    changed_at = db.session.execute(_RULES_CHANGED).scalar()
+    if changed_at is None:
+        return None
+    from recovery.jobs import tasks
+    from recovery.jobs.models import Job
+
+    done = db.session.execute(
+        sa.select(sa.func.max(Job.started_at)).where(
+            Job.kind == tasks.REEVALUATE_ALL, Job.status == "done"
+        )
+    ).scalar()
+    if done is not None and done >= changed_at:
+        return None
+    job = db.session.scalar(
+        sa.select(Job)
+        .where(Job.kind == tasks.REEVALUATE_ALL, Job.created_at >= changed_at)
+        .order_by(Job.id.desc())
+        .limit(1)
+    )
+    return Pending(changed_at, job)
+
+
+def status_for_page(
+    counterparty_id: int, as_of: date | None = None
+) -> tuple[CreditStatus | None, bool]:
+    """The stored status of one counterparty, brought up to date first when the calendar has
+    moved on (``stale_on``) or when the hold rules changed after it was written and the
+    re-evaluation of everybody has not run yet (one counterparty: milliseconds). Returns
+    (status, written): the caller commits when ``written``."""
+    as_of = as_of or company_today()
+    status = status_of(counterparty_id)
+    due = status is not None and status.stale_on is not None and status.stale_on <= as_of
+    if not due:
+        pending = rules_pending()
+        due = pending is not None and (
+            status is None
+            or status.evaluated_at is None
+            or status.evaluated_at < pending.changed_at
+        )
+    if not due:
+        return status, False
+    reevaluate([counterparty_id], as_of)
+    return status_of(counterparty_id), True
 
 
 def refresh_stale(as_of: date | None = None) -> int:

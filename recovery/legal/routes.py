@@ -20,6 +20,7 @@ from recovery.cases.routes import get_visible_case
 from recovery.core.forms import choices
 from recovery.core.money import from_fen
 from recovery.core.permissions import EXECUTIVE, FINANCE, LEGAL, SALES, SUPERVISOR, roles_required
+from recovery.core.views import REFUSED, form_status, save
 from recovery.extensions import db
 from recovery.ledger.routes import as_of_from, company_today, install_template_helpers, scope
 from recovery.legal import checklist, claims, judgment, notify, queries, services, summary
@@ -91,12 +92,23 @@ def _refused(form, error: CaseError, record_type, record_id: int, default=None) 
     """After a refusal: roll back, and for a stale form show the current version so that a
     second save (knowing the current state) goes through."""
     db.session.rollback()
-    if isinstance(error, StaleEdit):
-        form.form_errors.append(error.message)
-        if hasattr(form, "version"):
-            form.version.data = str(db.session.get(record_type, record_id).version)
-    else:
-        attach_error(form, error, default)
+    _shown_on(form, record_type, record_id, default)(error)
+
+
+def _shown_on(form, record_type=None, record_id: int | None = None, default=None):
+    """How a refusal is shown on a legal form (for core.views.save, after its rollback):
+    beside its field (or ``default``), a stale edit above the form with the current version
+    put in the form."""
+
+    def show(error: CaseError) -> None:
+        if isinstance(error, StaleEdit) and record_type is not None:
+            form.form_errors.append(error.message)
+            if hasattr(form, "version"):
+                form.version.data = str(db.session.get(record_type, record_id).version)
+        else:
+            attach_error(form, error, default)
+
+    return show
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,29 +150,26 @@ def new_referral():
     if request.method == "GET":
         form.claim_as_of.data = company_today()
     if form.validate_on_submit():
-        try:
-            referral = services.start_referral(
+        done = save(
+            lambda: services.start_referral(
                 case,
                 claim_type=form.claim_type.data,
                 claim_as_of=form.claim_as_of.data,
                 note=form.note.data,
                 actor=current_user,
                 today=company_today(),
-            )
-        except CaseError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(
-                _(
-                    "Referral %(no)s prepared: complete the evidence, then send it.",
-                    no=referral.number,
-                ),
-                "success",
-            )
-            return redirect(url_for("legal.referral", referral_id=referral.id))
-    return render_template("legal/new_referral.html", form=form, case=case)
+            ),
+            refused=CaseError,
+            show=_shown_on(form),
+            message=lambda referral: _(
+                "Referral %(no)s prepared: complete the evidence, then send it.",
+                no=referral.number,
+            ),
+            then=lambda referral: url_for("legal.referral", referral_id=referral.id),
+        )
+        if done:
+            return done
+    return render_template("legal/new_referral.html", form=form, case=case), form_status()
 
 
 def _edit_form(referral: Referral, form: ReferralEditForm | None = None) -> ReferralEditForm:
@@ -238,8 +247,8 @@ def edit_referral(referral_id: int):
     referral = get_visible_referral(referral_id)
     form = _edit_form(referral, ReferralEditForm())
     if form.validate_on_submit():
-        try:
-            services.update_referral(
+        done = save(
+            lambda: services.update_referral(
                 referral,
                 version=form.version.data,
                 claim_type=form.claim_type.data,
@@ -248,15 +257,16 @@ def edit_referral(referral_id: int):
                 item_ids=form.item_ids.data or [],
                 actor=current_user,
                 today=company_today(),
-            )
-        except CaseError as error:
-            _refused(form, error, Referral, referral_id, default="item_ids")
-        else:
-            db.session.commit()
-            flash(_("Referral %(no)s was saved.", no=referral.number), "success")
-            return redirect(url_for("legal.referral", referral_id=referral_id))
+            ),
+            refused=CaseError,
+            show=_shown_on(form, Referral, referral_id, default="item_ids"),
+            message=_("Referral %(no)s was saved.", no=referral.number),
+            then=url_for("legal.referral", referral_id=referral_id),
+        )
+        if done:
+            return done
     referral = db.session.get(Referral, referral_id)
-    return _render_referral(referral, edit_form=_edit_form(referral, form))
+    return _render_referral(referral, form_status(), edit_form=_edit_form(referral, form))
 
 
 @bp.route("/referrals/<int:referral_id>/documents", methods=["POST"])
@@ -293,18 +303,18 @@ def attach(referral_id: int):
     form = AttachForm()
     form.evidence_file_id.choices = _file_choices(checklist.build_package(referral))
     if form.validate_on_submit():
-        try:
-            services.attach_evidence(
+        done = save(
+            lambda: services.attach_evidence(
                 referral, form.evidence_file_id.data, kind=form.kind.data, actor=current_user
-            )
-        except CaseError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Added to the evidence package."), "success")
-            return redirect(url_for("legal.referral", referral_id=referral_id, _anchor="package"))
-    return _render_referral(db.session.get(Referral, referral_id), attach_form=form)
+            ),
+            refused=CaseError,
+            show=_shown_on(form),
+            message=_("Added to the evidence package."),
+            then=url_for("legal.referral", referral_id=referral_id, _anchor="package"),
+        )
+        if done:
+            return done
+    return _render_referral(db.session.get(Referral, referral_id), REFUSED, attach_form=form)
 
 
 @bp.route("/referrals/<int:referral_id>/documents/<int:document_id>/withdraw", methods=["POST"])
@@ -332,18 +342,23 @@ def submit(referral_id: int):
     form = VersionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+
+    def send():
         services.submit_referral(
             referral, version=form.version.data, actor=current_user, today=company_today()
         )
         summary.store_summary(referral, actor=current_user)
-        db.session.commit()
-    except CaseError as error:
-        db.session.rollback()
-        form.form_errors.append(error.message)
-        return _render_referral(db.session.get(Referral, referral_id), submit_form=form)
-    flash(_("Referral %(no)s was sent to legal.", no=referral.number), "success")
-    return redirect(url_for("legal.referral", referral_id=referral_id))
+
+    done = save(
+        send,
+        refused=CaseError,
+        show=lambda error: form.form_errors.append(error.message),
+        message=_("Referral %(no)s was sent to legal.", no=referral.number),
+        then=url_for("legal.referral", referral_id=referral_id),
+    )
+    return done or _render_referral(
+        db.session.get(Referral, referral_id), REFUSED, submit_form=form
+    )
 
 
 @bp.route("/referrals/<int:referral_id>/review", methods=["POST"])
@@ -408,8 +423,8 @@ def file_suit(referral_id: int):
     referral = get_visible_referral(referral_id)
     form = FileForm()
     if form.validate_on_submit():
-        try:
-            lawsuit = services.file_lawsuit(
+        done = save(
+            lambda: services.file_lawsuit(
                 referral,
                 court=form.court.data,
                 case_number=form.case_number.data,
@@ -417,15 +432,15 @@ def file_suit(referral_id: int):
                 court_fee=form.court_fee.data,
                 actor=current_user,
                 today=company_today(),
-            )
-        except CaseError as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("The suit is filed."), "success")
-            return redirect(url_for("legal.lawsuit", lawsuit_id=lawsuit.id))
-    return _render_referral(db.session.get(Referral, referral_id), file_form=form)
+            ),
+            refused=CaseError,
+            show=_shown_on(form),
+            message=_("The suit is filed."),
+            then=lambda lawsuit: url_for("legal.lawsuit", lawsuit_id=lawsuit.id),
+        )
+        if done:
+            return done
+    return _render_referral(db.session.get(Referral, referral_id), REFUSED, file_form=form)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -501,17 +516,18 @@ def _lawsuit_action(lawsuit_id: int, form, form_name: str, action, done: str, de
     """A lawsuit form: the service's refusal re-shows the page with what was typed."""
     lawsuit = get_visible_lawsuit(lawsuit_id)
     if form.validate_on_submit():
-        try:
-            action(lawsuit, form)
-        except CaseError as error:
-            _refused(form, error, Lawsuit, lawsuit_id, default)
-        else:
-            db.session.commit()
-            flash(done, "success")
-            return redirect(url_for("legal.lawsuit", lawsuit_id=lawsuit_id))
+        saved = save(
+            lambda: action(lawsuit, form),
+            refused=CaseError,
+            show=_shown_on(form, Lawsuit, lawsuit_id, default),
+            message=done,
+            then=url_for("legal.lawsuit", lawsuit_id=lawsuit_id),
+        )
+        if saved:
+            return saved
     elif hasattr(form, "version") and not form.version.data:
         form.version.data = str(lawsuit.version)
-    return _render_lawsuit(db.session.get(Lawsuit, lawsuit_id), **{form_name: form})
+    return _render_lawsuit(db.session.get(Lawsuit, lawsuit_id), **{form_name: form}), REFUSED
 
 
 def _version(form):

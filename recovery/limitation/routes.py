@@ -27,6 +27,7 @@ from recovery.core.permissions import (
     SUPERVISOR,
     roles_required,
 )
+from recovery.core.views import form_status, on_form, save
 from recovery.core.workdays import calendar_known
 from recovery.extensions import db
 from recovery.imports.exporter import send_table
@@ -195,8 +196,8 @@ def new_event(item_id: int):
     if request.method == "GET" and request.args.get("kind") in labels.EVENT_LABELS:
         form.kind.data = request.args["kind"]
     if form.validate_on_submit():
-        try:
-            services.record_event(
+        done = save(
+            lambda: services.record_event(
                 item,
                 kind=form.kind.data,
                 dated_on=form.dated_on.data,
@@ -204,25 +205,18 @@ def new_event(item_id: int):
                 note=form.note.data,
                 actor=current_user,
                 today=company_today(),
-            )
-        except services.LimitationError as error:
-            db.session.rollback()
-            _show_error(form, error, page_errors)
-        else:
-            db.session.commit()
-            flash(_("Recorded. The item's limitation is computed again from it."), "success")
-            return redirect(url_for("limitation.item", item_id=item.id))
-    return render_template(
+            ),
+            refused=services.LimitationError,
+            show=on_form(form, page_errors),
+            message=_("Recorded. The item's limitation is computed again from it."),
+            then=url_for("limitation.item", item_id=item.id),
+        )
+        if done:
+            return done
+    page = render_template(
         "limitation/event_form.html", form=form, item=item, page_errors=page_errors
     )
-
-
-def _show_error(form, error, page_errors: list) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is None:
-        page_errors.append(error.message)
-    else:
-        field.errors = [*field.errors, error.message]
+    return page, form_status()
 
 
 def _version(form) -> int | None:

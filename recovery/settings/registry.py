@@ -244,7 +244,7 @@ SPECS: tuple[SettingSpec, ...] = (
         maximum=Decimal(3600),
     ),
     # Credit control (停止供货, 第二十五、二十六条): the hold rules, each can be switched off
-    # (docs/credit.md). A change re-evaluates every counterparty's hold at once.
+    # (docs/credit.md). A change submits the job that re-evaluates every counterparty's hold.
     SettingSpec(
         "credit.overdue_days_rule",
         _l("Credit control"),

@@ -205,7 +205,7 @@ def test_the_promise_form(app, world):
     response = client.post(
         url, data={"amount": "12.345", "promised_on": "2025-03-01", "due_on": "2025-03-10"}
     )
-    assert response.status_code == 200
+    assert response.status_code == 422  # refused: the form again
     assert "At most two decimals" in response.get_data(as_text=True)
     response = client.post(
         url, data={"amount": "12.34", "promised_on": "2025-03-01", "due_on": "2025-03-10"}

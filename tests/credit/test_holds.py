@@ -50,20 +50,25 @@ def test_exposure_above_limit_and_limit_change(world):
     assert not world.status(cp).on_hold
 
 
-def test_settings_change_reevaluates_everybody(world):
+def test_settings_change_reevaluates_everybody_by_the_job(world):
     a, b = world.counterparty(), world.counterparty()
     world.overdue_item(a, "100.00", days=10)
     world.overdue_item(b, "100000.00", days=10)
     assert world.status(a).on_hold and world.status(b).on_hold
-    update_settings({"credit.overdue_amount": "5000"})
-    db.session.commit()
+
+    def change(values):
+        update_settings(values)
+        db.session.commit()
+        assert services.rules_pending() is not None
+        assert services.reevaluate_all_now().status == "done"  # the job, run here
+        assert services.rules_pending() is None
+
+    change({"credit.overdue_amount": "5000"})
     assert not world.status(a).on_hold
     assert world.rules_of(b) == {"overdue_amount"}
-    update_settings({"credit.overdue_amount_rule": "off"})
-    db.session.commit()
+    change({"credit.overdue_amount_rule": "off"})
     assert not world.status(b).on_hold
-    update_settings({"credit.overdue_days": "5"})
-    db.session.commit()
+    change({"credit.overdue_days": "5"})
     assert world.rules_of(a) == {"overdue_days"} and world.rules_of(b) == {"overdue_days"}
 
 
@@ -291,3 +296,57 @@ def test_a_change_that_cannot_matter_is_not_reevaluated(world):
     item.amount = Decimal("150.00")
     db.session.commit()
     assert world.status(cp).evaluated_at > before
+
+
+def test_credit_and_activities_agree_on_a_broken_promise(world):
+    """One SQL builder (activities.promises.judged_promises): a promise partly kept is broken
+    for both; kept after its deadline it stays broken on the activities' pages (the word was
+    broken) and is made good for credit control (the customer paid: released at once)."""
+    from recovery.activities import promises
+
+    update_settings({"credit.overdue_amount_rule": "off", "credit.overdue_days_rule": "off"})
+    db.session.commit()
+    cp = world.counterparty()
+    world.overdue_item(cp, "1000.00", days=20)
+    promise = Promise(
+        counterparty_id=cp.id,
+        amount=Decimal("500.00"),
+        promised_on=world.today - timedelta(days=15),
+        due_on=world.today - timedelta(days=5),
+        recorded_by_id=world.user_ids["sales"],
+    )
+    db.session.add(promise)
+    db.session.commit()
+    world.pay(cp, "300.00", on=world.today - timedelta(days=10))  # partly kept
+    D300, D500 = Decimal("300.00"), Decimal("500.00")
+
+    def judged(as_of):
+        query = promises.current(promises.judged_promises(as_of, made_good=True), as_of)
+        return db.session.execute(query.where(Promise.id == promise.id)).one()
+
+    def broken_for_credit(as_of):
+        pol = services.policy()
+        bulk = queries.figures_for(as_of, pol, [cp.id])[cp.id].broken_promises
+        one = queries.figures_one(cp.id, as_of, pol)[0].broken_promises
+        assert bulk == one
+        return bulk
+
+    before_due = world.today - timedelta(days=6)
+    assert promises.promise_status(promise, before_due) == "open"
+    assert broken_for_credit(before_due) == 0
+    assert promises.promise_status(promise, world.today) == "broken"
+    assert promises.promise_paid(promise, world.today) == Decimal("300.00")
+    row = judged(world.today)
+    assert (row.status, row.paid_to_date, bool(row.made_good)) == ("broken", D300, False)
+    assert broken_for_credit(world.today) == 1
+    assert world.rules_of(cp) == {"broken_promise"}
+
+    world.pay(cp, "200.00")  # the rest, after the deadline
+    assert promises.promise_status(promise, world.today) == "broken"
+    assert promises.promise_paid(promise, world.today) == Decimal("300.00")
+    row = judged(world.today)
+    assert (row.status, row.paid_to_date, bool(row.made_good)) == ("broken", D500, True)
+    assert broken_for_credit(world.today) == 0
+    assert not world.status(cp).on_hold
+    listed = promises.promise_status_rows(world.today, counterparty_ids=[cp.id]).subquery()
+    assert db.session.execute(sa.select(listed.c.status)).scalars().all() == ["broken"]

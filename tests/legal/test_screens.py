@@ -76,7 +76,7 @@ def test_the_referral_flow_on_screen(screen_world, sign_in):
         f"/legal/referrals/{referral_id}/submit",
         data={"version": version_in(page, f"/legal/referrals/{referral_id}/submit")},
     )
-    assert refused.status_code == 200 and "The evidence package is incomplete" in text(refused)
+    assert refused.status_code == 422 and "The evidence package is incomplete" in text(refused)
     with world.db():
         assert referral_row(world).status == "draft"
 
@@ -147,7 +147,7 @@ def test_the_referral_flow_on_screen(screen_world, sign_in):
             "version": version_in(suit_page, hearing_url),
         },
     )
-    assert early.status_code == 200
+    assert early.status_code == 422  # refused: the form again
     assert "A hearing cannot be before the suit was filed (2025-04-01)." in text(early)
 
     judgment_url = f"/legal/lawsuits/{lawsuit_id}/judgment"
@@ -164,7 +164,7 @@ def test_the_referral_flow_on_screen(screen_world, sign_in):
         "version": version_in(suit_page, judgment_url),
     }
     bad = legal.post(judgment_url, data=values)
-    assert bad.status_code == 200
+    assert bad.status_code == 422  # refused: the form again
     assert "Not an amount: write digits, e.g. 1234.50." in text(bad) and 'value="12,34x"' in text(
         bad
     )
@@ -202,7 +202,7 @@ def test_a_stale_lawsuit_form_is_refused_and_shown_again(screen_world, sign_in):
     second = legal.post(
         url, data={"applied_on": "2025-04-03", "assets": "Account B", "version": old}
     )
-    assert second.status_code == 200
+    assert second.status_code == 422  # refused (stale): the form again
     page = text(second)
     assert "Changed by User legal" in page and 'value="Account B"' in page
     with world.db():
