@@ -26,6 +26,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from recovery.activities.disputes import disputed_by
 from recovery.auth.models import Department, User
@@ -175,9 +176,10 @@ def department_choices():
     return choices(pairs)
 
 
-def get_visible_item(item_id: int) -> Item:
-    """The item, or 404 when it does not exist or the user may not see it (sales)."""
-    item = db.session.get(Item, item_id)
+def get_visible_item(item_id: int, options=()) -> Item:
+    """The item, or 404 when it does not exist or the user may not see it (sales).
+    ``options``: loader options (e.g. the relations a page shows, in the same statement)."""
+    item = db.session.get(Item, item_id, options=list(options))
     if item is None or not screen_queries.counterparty_visible(item.counterparty_id, scope()):
         abort(404)
     return item
@@ -351,7 +353,17 @@ def aging():
 @bp.route("/items/<int:item_id>")
 @roles_required(*READERS)
 def item(item_id: int):
-    item = get_visible_item(item_id)
+    # What the page shows of the item's relations, read with it (not one query each).
+    item = get_visible_item(
+        item_id,
+        options=[
+            joinedload(Item.counterparty),
+            joinedload(Item.project),
+            joinedload(Item.contract),
+            joinedload(Item.department),
+            joinedload(Item.responsible),
+        ],
+    )
     as_of, bad_as_of = as_of_from(request.args)
     line = item_line(item.id, as_of)
     adjustments = db.session.scalars(

@@ -58,8 +58,11 @@ class ScreenFilter(queries.LedgerFilter):
 
 def balances(as_of: date, item_filter: queries.LedgerFilter | None = None):
     """queries.outstanding_items, narrowed to open items when the filter asks for them."""
-    subquery = queries.outstanding_items(as_of, item_filter)
-    if getattr(item_filter, "open_only", False):
+    open_only = getattr(item_filter, "open_only", False)
+    # open_only: items closed now and not moved since the date are left out with a literal 0,
+    # so that the partial indexes of open items serve the list even under a generic plan.
+    subquery = queries.outstanding_items(as_of, item_filter, open_only=open_only)
+    if open_only:
         subquery = (
             sa.select(*subquery.c).where(subquery.c.outstanding_fen != 0).subquery("open_items")
         )

@@ -7,6 +7,7 @@ derived from them are rewritten by ``reallocate``.
 
 from __future__ import annotations
 
+import weakref
 from collections import Counter
 from datetime import date
 from decimal import Decimal
@@ -14,12 +15,13 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from recovery.core.money import from_fen, to_fen
+from recovery.core.money import from_fen
 from recovery.core.timeutil import utcnow
 from recovery.extensions import db
 from recovery.ledger import rules
 from recovery.ledger.codes import category_of
 from recovery.ledger.models import Adjustment, Application, Item, Receipt
+from recovery.ledger.queries import fen
 from recovery.parties.models import Counterparty
 
 
@@ -42,23 +44,64 @@ def lock_counterparty(*counterparty_ids: int | None) -> None:
     deadlock between two writers) and at the START of every write that allocates — before the
     write's own INSERT/UPDATE, whose foreign key takes a share lock on the same row that two
     writers could otherwise both hold while each waits for the other's FOR UPDATE. Other
-    counterparties are not blocked. SQLite has a single writer: nothing to lock."""
+    counterparties are not blocked. SQLite has a single writer: nothing to lock.
+
+    A row already locked in this transaction is not asked for again (a receipt's write and
+    its replay would otherwise lock the same row twice: one round trip each)."""
     ids = sorted({cp for cp in counterparty_ids if cp is not None})
-    if ids and db.session.get_bind().dialect.name == "postgresql":
-        with db.session.no_autoflush:
-            db.session.execute(
-                sa.select(Counterparty.id)
-                .where(Counterparty.id.in_(ids))
-                .order_by(Counterparty.id)
-                .with_for_update()
-            )
+    if not ids or db.session.get_bind().dialect.name != "postgresql":
+        return
+    held = _locks_held()
+    wanted = [cp for cp in ids if cp not in held]
+    if not wanted:
+        return
+    with db.session.no_autoflush:
+        db.session.execute(
+            sa.select(Counterparty.id)
+            .where(Counterparty.id.in_(wanted))
+            .order_by(Counterparty.id)
+            .with_for_update()
+        )
+    _locks_held().update(wanted)  # (the statement may have begun the transaction)
+
+
+_LOCKS = "ledger.locked_counterparties"
+
+
+def _locks_held() -> set[int]:
+    """The counterparties locked in the session's current transaction (the innermost
+    savepoint, if any: a savepoint rolled back releases the row locks taken in it, so a lock
+    is only trusted in the transaction that took it). Kept with a weak reference to that
+    transaction: a new one starts with none."""
+    session = db.session()
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    noted = session.info.get(_LOCKS)
+    if noted is None or transaction is None or noted[0]() is not transaction:
+        noted = (weakref.ref(transaction) if transaction is not None else _nothing, set())
+        session.info[_LOCKS] = noted
+    return noted[1]
+
+
+def _nothing():
+    return None
 
 
 def load_documents(counterparty_id: int) -> tuple[list[rules.ItemDoc], list[rules.ReceiptDoc]]:
     """The counterparty's items (with approved credits) and receipts, as plain documents."""
+    items, _stored, receipts = _load_for_replay(counterparty_id)
+    return items, receipts
+
+
+def _load_for_replay(counterparty_id: int):
+    """(items, {item id: (stored open fen, stored last movement, last approved credit date)},
+    receipts) of one counterparty: what a replay needs, in two statements."""
     items_t, receipts_t, adj_t = Item.__table__, Receipt.__table__, Adjustment.__table__
     credited = (
-        sa.select(adj_t.c.item_id, sa.func.sum(adj_t.c.amount).label("fen"))
+        sa.select(
+            adj_t.c.item_id,
+            sa.cast(sa.func.sum(fen(adj_t.c.amount)), sa.BigInteger).label("fen"),
+            sa.func.max(adj_t.c.dated_on).label("last_on"),
+        )
         .join(items_t, items_t.c.id == adj_t.c.item_id)
         .where(items_t.c.counterparty_id == counterparty_id, adj_t.c.status == "approved")
         .group_by(adj_t.c.item_id)
@@ -68,10 +111,13 @@ def load_documents(counterparty_id: int) -> tuple[list[rules.ItemDoc], list[rule
         sa.select(
             items_t.c.id,
             items_t.c.document_no,
-            items_t.c.amount,
+            fen(items_t.c.amount),
             items_t.c.recognized_on,
             items_t.c.due_on,
             sa.func.coalesce(credited.c.fen, 0),
+            fen(items_t.c.open_amount),
+            items_t.c.last_movement_on,
+            credited.c.last_on,
         )
         .outerjoin(credited, credited.c.item_id == items_t.c.id)
         .where(items_t.c.counterparty_id == counterparty_id)
@@ -80,83 +126,82 @@ def load_documents(counterparty_id: int) -> tuple[list[rules.ItemDoc], list[rule
         sa.select(
             receipts_t.c.id,
             receipts_t.c.receipt_no,
-            receipts_t.c.amount,
+            fen(receipts_t.c.amount),
             receipts_t.c.received_on,
             receipts_t.c.item_id,
         ).where(receipts_t.c.counterparty_id == counterparty_id)
     ).all()
-    # Money columns come back as Decimal yuan; the rules work in integer fen.
-    items = [rules.ItemDoc(r[0], r[1], to_fen(r[2]), r[3], r[4], to_fen(r[5])) for r in item_rows]
-    receipts = [rules.ReceiptDoc(r[0], r[1], to_fen(r[2]), r[3], r[4]) for r in receipt_rows]
-    return items, receipts
+    # Money read as the integer fen it is stored as (the rules work in fen): no Decimal per row.
+    items = [rules.ItemDoc(r[0], r[1], r[2], r[3], r[4], int(r[5])) for r in item_rows]
+    stored = {r[0]: (r[6], r[7], r[8]) for r in item_rows}
+    receipts = [rules.ReceiptDoc(*r) for r in receipt_rows]
+    return items, stored, receipts
 
 
 def reallocate(counterparty_id: int) -> int:
     """Replay allocation for one counterparty and store what changed. Returns #applications.
 
-    The stored applications are replaced only when the replay differs from them, and each
-    item's open amount and last movement date are kept in step.
+    Only the stored applications the replay no longer gives are deleted and only the new ones
+    inserted (a receipt dated today adds one or two applications to a counterparty that may
+    have thousands: rewriting them all cost more than the rest of the write), and each item's
+    open amount and last movement date are kept in step.
     """
     db.session.flush()
     lock_counterparty(counterparty_id)
-    items, receipts = load_documents(counterparty_id)
+    items, stored_items, receipts = _load_for_replay(counterparty_id)
     wanted = rules.allocate(items, receipts)
     app_t = Application.__table__
     stored = db.session.execute(
-        sa.select(app_t.c.applied_on, app_t.c.receipt_id, app_t.c.item_id, app_t.c.amount).where(
-            app_t.c.counterparty_id == counterparty_id
-        )
+        sa.select(
+            app_t.c.id, app_t.c.applied_on, app_t.c.receipt_id, app_t.c.item_id, fen(app_t.c.amount)
+        ).where(app_t.c.counterparty_id == counterparty_id)
     ).all()
-    if Counter((r[0], r[1], r[2], to_fen(r[3])) for r in stored) != Counter(
-        (a.applied_on, a.receipt_id, a.item_id, a.amount) for a in wanted
-    ):
-        db.session.execute(app_t.delete().where(app_t.c.counterparty_id == counterparty_id))
-        if wanted:
-            db.session.execute(
-                app_t.insert(),
-                [
-                    {
-                        "counterparty_id": counterparty_id,
-                        "receipt_id": a.receipt_id,
-                        "item_id": a.item_id,
-                        "amount": from_fen(a.amount),
-                        "applied_on": a.applied_on,
-                    }
-                    for a in wanted
-                ],
-            )
-    _refresh_open_amounts(counterparty_id, items, wanted)
+    missing = Counter((a.applied_on, a.receipt_id, a.item_id, a.amount) for a in wanted)
+    stale = []
+    for row in stored:
+        key = (row[1], row[2], row[3], row[4])
+        if missing[key] > 0:
+            missing[key] -= 1
+        else:
+            stale.append(row[0])
+    if stale:
+        for start in range(0, len(stale), 1000):
+            db.session.execute(app_t.delete().where(app_t.c.id.in_(stale[start : start + 1000])))
+    inserts = [
+        {
+            "counterparty_id": counterparty_id,
+            "receipt_id": receipt_id,
+            "item_id": item_id,
+            "amount": from_fen(amount),
+            "applied_on": applied_on,
+        }
+        for (applied_on, receipt_id, item_id, amount), count in missing.items()
+        for _ in range(count)
+    ]
+    if inserts:
+        db.session.execute(app_t.insert(), inserts)
+    _refresh_open_amounts(counterparty_id, items, wanted, stored_items)
     return len(wanted)
 
 
-def _refresh_open_amounts(counterparty_id, items, applications) -> None:
+def _refresh_open_amounts(counterparty_id, items, applications, stored) -> None:
+    """Store each item's open amount and last movement (application or approved credit) where
+    the replay changed them; ``stored``: {item id: (open fen, last movement, last credit)}."""
     paid: dict[int, int] = Counter()
     last: dict[int, date] = {}
     for a in applications:
         paid[a.item_id] += a.amount
         last[a.item_id] = max(last.get(a.item_id, a.applied_on), a.applied_on)
-    adj_t, items_t = Adjustment.__table__, Item.__table__
-    for item_id, day in db.session.execute(
-        sa.select(adj_t.c.item_id, sa.func.max(adj_t.c.dated_on))
-        .join(items_t, items_t.c.id == adj_t.c.item_id)
-        .where(items_t.c.counterparty_id == counterparty_id, adj_t.c.status == "approved")
-        .group_by(adj_t.c.item_id)
-    ):
-        last[item_id] = max(last.get(item_id, day), day)
-    current = {
-        row[0]: (to_fen(row[1]), row[2])
-        for row in db.session.execute(
-            sa.select(items_t.c.id, items_t.c.open_amount, items_t.c.last_movement_on).where(
-                items_t.c.counterparty_id == counterparty_id
-            )
-        )
-    }
+    items_t = Item.__table__
     changes = []
     for item in items:
         open_fen = item.amount - item.credited - paid[item.id]
-        wanted = (open_fen, last.get(item.id))
-        if current[item.id] != wanted:
-            changes.append({"i": item.id, "o": from_fen(open_fen), "l": wanted[1]})
+        stored_open, stored_last, credited_on = stored[item.id]
+        moved = last.get(item.id)
+        if credited_on is not None:
+            moved = credited_on if moved is None else max(moved, credited_on)
+        if (stored_open, stored_last) != (open_fen, moved):
+            changes.append({"i": item.id, "o": from_fen(open_fen), "l": moved})
     if changes:
         db.session.execute(
             items_t.update()
