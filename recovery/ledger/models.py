@@ -56,6 +56,21 @@ class Item(db.Model):
             "due_on",
             "amount",
         ),
+        # The open items in due-date order (migration 0015): the overdue list's pages (due
+        # date, then id) and the limitation count's range "due by the cut-off day" read only
+        # this, not the whole partial index of open items or the table.
+        sa.Index(
+            "ix_items_open_due",
+            "due_on",
+            "id",
+            "recognized_on",
+            "last_movement_on",
+            "counterparty_id",
+            "department_id",
+            "open_amount",
+            sqlite_where=sa.text("open_amount <> 0"),
+            postgresql_where=sa.text("open_amount <> 0"),
+        ),
         sa.CheckConstraint("amount > 0", name="amount_positive"),
     )
 
