@@ -2,7 +2,7 @@
 Locust's simulated users against it, then the checks.
 
     .venv/bin/python bench/loadtest/run.py --database URL [--users 50] [--spawn-rate 10]
-        [--duration 2m] [--workers 4] [--out DIR] [--as-of 2026-11-28]
+        [--duration 2m] [--workers 4] [--threads 4] [--out DIR] [--as-of 2026-11-28]
 
 URL is a database made by bench/generate.py (PostgreSQL for the issue's figures). The run
 writes into it (load-test users, an API token, activities, receipts): use a copy or a
@@ -11,8 +11,10 @@ throwaway server. Needs Locust (`pip install -e '.[bench]'`).
 1. Brings the schema to the latest migration, creates the load-test accounts (finance and
    executive users, and a password for the generated sales users), one API token with the
    write scope, and picks the counterparties, items and departments the users will visit.
-2. Starts `gunicorn -w WORKERS` on a free loopback port (API rate limit off: one token
-   carries a whole ERP's traffic here).
+2. Starts `gunicorn -w WORKERS --threads THREADS` on a free loopback port (API rate limit
+   off: one token carries a whole ERP's traffic here). With threads, a quick request (a
+   credit check) is not queued behind a slow page in the same worker: the threads of a
+   worker overlap their waits on the database. `--threads 1` gives sync workers.
 3. Runs Locust headless (bench/loadtest/locustfile.py) for the duration.
 4. Checks: no 5xx; every receipt the API accepted is in the ledger exactly once (a replayed
    Idempotency-Key gave the first answer and wrote nothing), none that it refused is; the
@@ -159,7 +161,7 @@ def prepare(url: str, as_of: date, password: str) -> dict:
         }
 
 
-def serve(url: str, workers: int, port: int, log_path: Path) -> subprocess.Popen:
+def serve(url: str, workers: int, threads: int, port: int, log_path: Path) -> subprocess.Popen:
     env = {
         **os.environ,
         "RECOVERY_DATABASE_URL": url,
@@ -171,6 +173,8 @@ def serve(url: str, workers: int, port: int, log_path: Path) -> subprocess.Popen
             str(BIN / "gunicorn"),
             "-w",
             str(workers),
+            "--threads",
+            str(threads),
             "-b",
             f"127.0.0.1:{port}",
             "--timeout",
@@ -296,6 +300,7 @@ def main() -> int:
     parser.add_argument("--spawn-rate", type=float, default=10)
     parser.add_argument("--duration", default="2m")
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--as-of", type=date.fromisoformat, default=date(2026, 11, 28))
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
@@ -309,8 +314,8 @@ def main() -> int:
     receipts_log = out / "receipts.jsonl"
     receipts_log.write_text("")
     port = free_port()
-    log(f"gunicorn -w {args.workers} on 127.0.0.1:{port}")
-    server = serve(args.database, args.workers, port, out / "gunicorn.log")
+    log(f"gunicorn -w {args.workers} --threads {args.threads} on 127.0.0.1:{port}")
+    server = serve(args.database, args.workers, args.threads, port, out / "gunicorn.log")
     load = None
     try:
         log(f"locust: {args.users} users for {args.duration}")
@@ -356,6 +361,7 @@ def main() -> int:
         "users": args.users,
         "duration": args.duration,
         "workers": args.workers,
+        "threads": args.threads,
         "seconds": round(elapsed, 1),
         "load_average_before": load,
         "load_average_after": load_after,
