@@ -39,7 +39,7 @@ def wall_clock() -> datetime:
 class Entry:
     value: object
     computed_at: datetime  # when the computation started (UTC): the figures are as of then
-    expires: float  # clock() after which the entry is not used
+    expires: float  # seconds on the monotonic clock() (time, not money) after which it is not used
     cached: bool  # False: computed for this request only (cache off)
 
 
