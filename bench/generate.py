@@ -233,8 +233,9 @@ class Generator:
                 method = rng.choices(methods, method_weights)[0]
                 rows.append(
                     [next_id, f"BR{next_id:08d}", cp_id, amount, day, method,
-                     f"bench {next_id}", named, self.created]
+                     f"bench {next_id}", named, self.created, amount]
                 )  # fmt: skip
+                # [9]: the unapplied amount, less each application in allocate_all.
                 next_id += 1
         return rows
 
@@ -254,7 +255,8 @@ class Generator:
 
 def allocate_all(items, receipts, adjustments, items_of, party_rows):
     """Applications of every counterparty by recovery.ledger.rules.allocate; fills each item's
-    open amount and last movement date as services.reallocate would."""
+    open amount and last movement date, and each receipt's unapplied amount (ids 1..n in
+    order), as services.reallocate would."""
     from recovery.ledger import rules
 
     credited = defaultdict(int)
@@ -281,6 +283,7 @@ def allocate_all(items, receipts, adjustments, items_of, party_rows):
             applications.append((next_id, cp_id, a.receipt_id, a.item_id, a.amount, a.applied_on))
             next_id += 1
             paid[a.item_id] += a.amount
+            receipts[a.receipt_id - 1][9] -= a.amount
             last[a.item_id] = max(last.get(a.item_id, a.applied_on), a.applied_on)
         for row in items[lo - 1 : hi - 1]:
             item_id = row[0]
@@ -305,7 +308,7 @@ COLUMNS = {
                     "proposed_by_id", "decided_by_id", "decided_at", "decision_note",
                     "created_at"),
     "receipts": ("id", "receipt_no", "counterparty_id", "amount", "received_on", "method",
-                 "reference", "item_id", "created_at"),
+                 "reference", "item_id", "created_at", "unapplied_amount"),
     "applications": ("id", "counterparty_id", "receipt_id", "item_id", "amount", "applied_on"),
 }  # fmt: skip
 

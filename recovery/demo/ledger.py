@@ -27,6 +27,7 @@ from recovery.auth import services as auth
 from recovery.core.money import Money, from_fen, to_fen
 from recovery.extensions import db
 from recovery.ledger import rules
+from recovery.ledger import services as ledger_services
 from recovery.ledger.codes import category_of
 from recovery.ledger.models import Adjustment, Application, Item, Receipt
 from recovery.parties.models import Contact, Contract, Counterparty, Project
@@ -882,6 +883,7 @@ def load_ledger(
         for a in applications
     ]
     insert_rows(Application.__table__, application_rows)  # derived rows: not audited
+    ledger_services.refresh_unapplied_sql(parties.values())  # each receipt's unapplied amount
 
     # Adjustments: documents of their own, through the ORM (audited), decided by finance.
     finance = auth.find_user(finance_username)

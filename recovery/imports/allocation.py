@@ -18,6 +18,7 @@ from recovery.core import bulk
 from recovery.core.money import from_fen
 from recovery.extensions import db
 from recovery.ledger import rules
+from recovery.ledger import services as ledger_services
 from recovery.ledger.models import Adjustment, Application, Item, Receipt
 from recovery.parties.models import Counterparty
 
@@ -64,6 +65,8 @@ def reallocate_many(
         for obj in list(db.session.identity_map.values()):
             if isinstance(obj, Item) and obj.counterparty_id in wanted:
                 db.session.expire(obj, ["open_amount", "last_movement_on"])
+            if isinstance(obj, Receipt) and obj.counterparty_id in wanted:
+                db.session.expire(obj, ["unapplied_amount"])
     return rewritten
 
 
@@ -98,6 +101,7 @@ def _reallocate_chunk(ids: list[int]) -> int:
         )
         current[row[0]] = (int(row[7]), row[8])
     receipts: dict[int, list[rules.ReceiptDoc]] = defaultdict(list)
+    unapplied: dict[int, int] = {}
     for row in db.session.execute(
         sa.select(
             receipts_t.c.id,
@@ -106,9 +110,11 @@ def _reallocate_chunk(ids: list[int]) -> int:
             _fen(receipts_t.c.amount),
             receipts_t.c.received_on,
             receipts_t.c.item_id,
+            _fen(receipts_t.c.unapplied_amount),
         ).where(bulk.one_of(receipts_t.c.counterparty_id, ids))
     ):
         receipts[row[1]].append(rules.ReceiptDoc(row[0], row[2], int(row[3]), row[4], row[5]))
+        unapplied[row[0]] = int(row[6])
     stored: dict[int, Counter] = defaultdict(Counter)
     for row in db.session.execute(
         sa.select(
@@ -132,9 +138,13 @@ def _reallocate_chunk(ids: list[int]) -> int:
     rewrite: list[int] = []
     new_apps: list[dict] = []
     open_changes: list[dict] = []
+    unapplied_changes: list[dict] = []
     for counterparty_id in ids:
         cp_items = items.get(counterparty_id, [])
         wanted = rules.allocate(cp_items, receipts.get(counterparty_id, []))
+        unapplied_changes += ledger_services.unapplied_changes(
+            receipts.get(counterparty_id, []), wanted, unapplied
+        )
         if stored.get(counterparty_id, Counter()) != Counter(
             (a.applied_on, a.receipt_id, a.item_id, a.amount) for a in wanted
         ):
@@ -172,4 +182,5 @@ def _reallocate_chunk(ids: list[int]) -> int:
         connection.execute(apps_t.delete().where(bulk.one_of(apps_t.c.counterparty_id, rewrite)))
     bulk.insert_many(connection, apps_t, new_apps)
     bulk.update_many(connection, items_t, "id", open_changes)
+    bulk.update_many(connection, receipts_t, "id", unapplied_changes)
     return len(rewrite)

@@ -88,13 +88,30 @@ class Receipt(db.Model):
     method: Mapped[str] = mapped_column(sa.String(20), default="transfer")
     reference: Mapped[str | None] = mapped_column(sa.String(200))
     item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("items.id"), index=True)
+    # Derived by allocation (not edited, not audited): the amount less its applications, so
+    # the unapplied credit as of today is one read of ix_receipts_unapplied (migration 0016).
+    unapplied_amount: Mapped[Decimal] = mapped_column(
+        Money, default=Decimal("0"), server_default="0"
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     counterparty: Mapped[Counterparty] = relationship()
     item: Mapped[Item | None] = relationship()
 
+    __audit_ignore__ = ("unapplied_amount",)
+
     __table_args__ = (
         sa.Index("ix_receipts_counterparty_date", "counterparty_id", "received_on", "amount"),
+        # The receipts with money not applied yet: a counterparty's (or everyone's) unapplied
+        # credit as of today without reading the 800,000 receipts and their applications.
+        sa.Index(
+            "ix_receipts_unapplied",
+            "counterparty_id",
+            "received_on",
+            "unapplied_amount",
+            sqlite_where=sa.text("unapplied_amount <> 0"),
+            postgresql_where=sa.text("unapplied_amount <> 0"),
+        ),
         sa.CheckConstraint("amount > 0", name="amount_positive"),
         sa.CheckConstraint(
             "method IN ('transfer', 'acceptance_bill', 'offset', 'in_kind', 'enforcement')",

@@ -284,21 +284,37 @@ def _moved_later_outstanding(as_of: date, item_filter: LedgerFilter | None):
     return outstanding, paid, credited
 
 
+def _credit_movements(as_of: date, counterparty_id: int | None = None):
+    """The unapplied credit as of ``as_of`` as (cp, fen) rows to add up: each receipt's stored
+    unapplied amount (today's credit, from the partial index ix_receipts_unapplied), plus the
+    applications dated after ``as_of`` (not applied yet then), less the receipts received
+    after it (not received yet then). As of today the last two are empty ranges of
+    ix_applications_applied and ix_receipts_received. Equal to received by then − applied by
+    then: received − applied = stored unapplied, and each side is split at the date."""
+    unapplied = sa.select(
+        receipts_t.c.counterparty_id.label("cp"), fen(receipts_t.c.unapplied_amount).label("fen")
+    ).where(receipts_t.c.unapplied_amount != sa.literal_column("0"))
+    applied_later = sa.select(
+        apps_t.c.counterparty_id.label("cp"), fen(apps_t.c.amount).label("fen")
+    ).where(apps_t.c.applied_on > as_of)
+    received_later = sa.select(
+        receipts_t.c.counterparty_id.label("cp"), (-fen(receipts_t.c.amount)).label("fen")
+    ).where(receipts_t.c.received_on > as_of)
+    if counterparty_id is not None:
+        unapplied = unapplied.where(receipts_t.c.counterparty_id == counterparty_id)
+        applied_later = applied_later.where(apps_t.c.counterparty_id == counterparty_id)
+        received_later = received_later.where(receipts_t.c.counterparty_id == counterparty_id)
+    return unapplied, applied_later, received_later
+
+
 def unapplied_credit(as_of: date, counterparty_id: int | None = None):
     """{counterparty_id: fen} of money received by ``as_of`` and not applied by then."""
-    received = sa.select(
-        receipts_t.c.counterparty_id.label("cp"), fen(receipts_t.c.amount).label("fen")
-    ).where(receipts_t.c.received_on <= as_of)
-    applied = sa.select(
-        apps_t.c.counterparty_id.label("cp"), (-fen(apps_t.c.amount)).label("fen")
-    ).where(apps_t.c.applied_on <= as_of)
-    if counterparty_id is not None:
-        received = received.where(receipts_t.c.counterparty_id == counterparty_id)
-        applied = applied.where(apps_t.c.counterparty_id == counterparty_id)
-    movements = sa.union_all(received, applied).subquery("movements")
+    movements = sa.union_all(*_credit_movements(as_of, counterparty_id)).subquery("movements")
     total = sa.func.sum(movements.c.fen)
     rows = db.session.execute(
-        sa.select(movements.c.cp, total).group_by(movements.c.cp).having(total != 0)
+        sa.select(movements.c.cp, sa.cast(total, sa.BigInteger))
+        .group_by(movements.c.cp)
+        .having(total != 0)
     )
     return {cp: int(value) for cp, value in rows}
 
@@ -475,16 +491,17 @@ def _credit_total_for(as_of: date, item_filter: LedgerFilter | None) -> int:
 
 
 def unapplied_credit_total(as_of: date) -> int:
-    """Every counterparty's unapplied credit as of the date, added up (fen): money received
-    by then less money applied by then — the sum of unapplied_credit(as_of).values() (the
-    counterparties it leaves out have 0), in two plain sums."""
-    received = sa.select(
-        sa.func.coalesce(sa.cast(sa.func.sum(fen(receipts_t.c.amount)), sa.BigInteger), 0)
-    ).where(receipts_t.c.received_on <= as_of)
-    applied = sa.select(
-        sa.func.coalesce(sa.cast(sa.func.sum(fen(apps_t.c.amount)), sa.BigInteger), 0)
-    ).where(apps_t.c.applied_on <= as_of)
-    return int(db.session.scalar(sa.select(received.scalar_subquery() - applied.scalar_subquery())))
+    """Every counterparty's unapplied credit as of the date, added up (fen) — the sum of
+    unapplied_credit(as_of).values() (the counterparties it leaves out have 0), in three plain
+    sums of _credit_movements: the stored unapplied amounts, plus the applications after the
+    date, less the receipts after it."""
+    sums = [
+        sa.select(
+            sa.func.coalesce(sa.cast(sa.func.sum(part.c.fen), sa.BigInteger), 0)
+        ).scalar_subquery()
+        for part in (p.subquery() for p in _credit_movements(as_of))
+    ]
+    return int(db.session.scalar(sa.select(sums[0] + sums[1] + sums[2])))
 
 
 def _filter_hides_credit(item_filter: LedgerFilter | None) -> bool:

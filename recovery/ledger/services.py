@@ -129,13 +129,15 @@ def _load_for_replay(counterparty_id: int):
             fen(receipts_t.c.amount),
             receipts_t.c.received_on,
             receipts_t.c.item_id,
+            fen(receipts_t.c.unapplied_amount),
         ).where(receipts_t.c.counterparty_id == counterparty_id)
     ).all()
     # Money read as the integer fen it is stored as (the rules work in fen): no Decimal per row.
     items = [rules.ItemDoc(r[0], r[1], r[2], r[3], r[4], int(r[5])) for r in item_rows]
     stored = {r[0]: (r[6], r[7], r[8]) for r in item_rows}
-    receipts = [rules.ReceiptDoc(*r) for r in receipt_rows]
-    return items, stored, receipts
+    receipts = [rules.ReceiptDoc(*r[:5]) for r in receipt_rows]
+    stored_unapplied = {r[0]: int(r[5]) for r in receipt_rows}
+    return items, (stored, stored_unapplied), receipts
 
 
 def reallocate(counterparty_id: int) -> int:
@@ -148,7 +150,7 @@ def reallocate(counterparty_id: int) -> int:
     """
     db.session.flush()
     lock_counterparty(counterparty_id)
-    items, stored_items, receipts = _load_for_replay(counterparty_id)
+    items, (stored_items, stored_unapplied), receipts = _load_for_replay(counterparty_id)
     wanted = rules.allocate(items, receipts)
     app_t = Application.__table__
     stored = db.session.execute(
@@ -181,7 +183,66 @@ def reallocate(counterparty_id: int) -> int:
     if inserts:
         db.session.execute(app_t.insert(), inserts)
     _refresh_open_amounts(counterparty_id, items, wanted, stored_items)
+    _refresh_unapplied(counterparty_id, receipts, wanted, stored_unapplied)
     return len(wanted)
+
+
+def unapplied_changes(receipts, applications, stored: dict[int, int]) -> list[dict]:
+    """[{"id", "unapplied_amount"}] of the receipts whose stored unapplied amount (``stored``:
+    {receipt id: fen}) differs from their amount less the ``applications`` (rules.Application)."""
+    applied: dict[int, int] = Counter()
+    for a in applications:
+        applied[a.receipt_id] += a.amount
+    return [
+        {"id": r.id, "unapplied_amount": from_fen(r.amount - applied[r.id])}
+        for r in receipts
+        if stored.get(r.id) != r.amount - applied[r.id]
+    ]
+
+
+def _refresh_unapplied(counterparty_id, receipts, applications, stored) -> None:
+    """Store each receipt's unapplied amount where the replay changed it (one UPDATE)."""
+    changes = unapplied_changes(receipts, applications, stored)
+    if not changes:
+        return
+    receipts_t = Receipt.__table__
+    db.session.execute(
+        receipts_t.update()
+        .where(receipts_t.c.id == sa.bindparam("r"))
+        .values(unapplied_amount=sa.bindparam("u")),
+        [{"r": c["id"], "u": c["unapplied_amount"]} for c in changes],
+    )
+    for obj in db.session.identity_map.values():
+        if isinstance(obj, Receipt) and obj.counterparty_id == counterparty_id:
+            db.session.expire(obj, ["unapplied_amount"])
+
+
+def refresh_unapplied_sql(counterparty_ids=None) -> None:
+    """Set every receipt's unapplied amount (of these counterparties; None: all) from the stored
+    applications, in SQL — for the writers that store applications without ``reallocate`` (the
+    demo loader, the benchmark's generator)."""
+    receipts_t, apps_t = Receipt.__table__, Application.__table__
+    applied = (
+        sa.select(sa.func.coalesce(sa.func.sum(fen(apps_t.c.amount)), 0))
+        .where(apps_t.c.receipt_id == receipts_t.c.id)
+        .scalar_subquery()
+    )
+    wanted = fen(receipts_t.c.amount) - applied
+    statement = (
+        receipts_t.update()
+        .where(fen(receipts_t.c.unapplied_amount) != wanted)
+        .values(unapplied_amount=wanted)
+    )
+    if counterparty_ids is not None:
+        ids = sorted(set(counterparty_ids))
+        for start in range(0, len(ids), 1000):
+            chunk = ids[start : start + 1000]
+            db.session.execute(statement.where(receipts_t.c.counterparty_id.in_(chunk)))
+    else:
+        db.session.execute(statement)
+    for obj in db.session.identity_map.values():
+        if isinstance(obj, Receipt):
+            db.session.expire(obj, ["unapplied_amount"])
 
 
 def _refresh_open_amounts(counterparty_id, items, applications, stored) -> None:
