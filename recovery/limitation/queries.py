@@ -28,8 +28,6 @@ from functools import cached_property
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 
 from recovery.activities.models import Activity, Promise
 from recovery.core.money import from_fen
@@ -69,29 +67,6 @@ DEMAND_KINDS = ("demand", "letter", "email", "message")
 ACKNOWLEDGING_KINDS = ("call", "visit", "meeting")
 
 
-class _scanned(FunctionElement):  # noqa: N801 - reads like the SQL it renders
-    """A date column compared in a filter, not through an index on it alone: ``+col`` on
-    SQLite (the column's own value). For the pre-bound on the due date, true of ~40 % of all
-    items but of few open ones: the partial indexes of open items (which hold the due date)
-    are the ones to read. PostgreSQL is given the plain column: it reads the range from
-    ix_items_open_due (the open items by due date, migration 0015) — written ``due_on + 0``
-    before that index existed, to keep it off ix_items_due_on."""
-
-    type = sa.Date()
-    inherit_cache = True
-    name = "scanned"
-
-
-@compiles(_scanned)
-def _scanned_default(element, compiler, **kw):
-    return compiler.process(element.clauses, **kw)
-
-
-@compiles(_scanned, "sqlite")
-def _scanned_sqlite(element, compiler, **kw):
-    return f"+{compiler.process(element.clauses, **kw)}"
-
-
 class LimitationFilter(ledger_queries.LedgerFilter):
     """The ledger filter, plus lists of items, counterparties and departments, and the
     pre-bound on the due date."""
@@ -127,7 +102,9 @@ class LimitationFilter(ledger_queries.LedgerFilter):
             # every page of the table for the ~40 % of all items due by the bound.
             due_on = columns["due_on"]
             if not _selective(self):
-                due_on = _scanned(due_on)  # by counterparty or item: the index's own order
+                # SQLite: not through ix_items_due_on; PostgreSQL reads ix_items_open_due
+                # (migration 0015). By counterparty or item: the index's own order.
+                due_on = not_indexed(due_on)
             query = query.where(due_on <= self.due_on_max)
         if self.sued_as_of is not None:
             query = query.where(columns["id"].in_(_sued_items(self.sued_as_of)))
