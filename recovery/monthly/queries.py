@@ -149,13 +149,9 @@ def roll_forward(first: date, last: date, closing: Decimal) -> RollForward:
                 receipts.c.received_on.between(first, last)
             )
         ),
-        # Every counterparty's unapplied credit, summed: received by then − applied by then.
-        unapplied_credit=_sum(
-            sa.select(sa.func.sum(queries.fen(receipts.c.amount))).where(
-                receipts.c.received_on <= last
-            )
-        )
-        - _sum(sa.select(sa.func.sum(queries.fen(apps.c.amount))).where(apps.c.applied_on <= last)),
+        # Every counterparty's unapplied credit, summed: received by then − applied by then,
+        # read from the receipts' stored unapplied amounts and the movements after the day.
+        unapplied_credit=from_fen(queries.unapplied_credit_total(last)),
     )
 
 
