@@ -239,21 +239,10 @@ def reevaluate_all_later(user):
 def reevaluate_all_now(user=None):
     """Run that job here and now (the command line, tests): the Job row records that everybody
     was re-evaluated, which is what ``rules_pending`` reads. Returns the finished Job."""
-    from recovery.audit.context import current_actor
     from recovery.jobs import services as jobs
     from recovery.jobs import tasks
-    from recovery.jobs.models import Job
 
-    job = Job(
-        kind=tasks.REEVALUATE_ALL,
-        status="queued",
-        params="{}",
-        created_by_id=user.id if user is not None else None,
-    )
-    db.session.add(job)
-    db.session.commit()
-    jobs.run(current_app._get_current_object(), job.id, current_actor())
-    return db.session.get(Job, job.id, populate_existing=True)
+    return jobs.run_now(tasks.REEVALUATE_ALL, {}, user)
 
 
 _RULES_CHANGED = sa.select(sa.func.max(Setting.__table__.c.updated_at)).where(

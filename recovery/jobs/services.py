@@ -1,5 +1,6 @@
 """Long work outside the request (imports, letter batches, the monthly report, re-evaluating
-holds), on one of two backends behind the same functions (submit, status, wait, retry):
+holds), on one of two backends behind the same functions (submit, status, wait, retry); the
+Job row is made in one place (``create``), and ``run_now`` runs a job in the calling thread:
 
 - **RQ + Redis** when ``RECOVERY_REDIS_URL`` (config ``REDIS_URL``) is set: ``submit`` stores
   the Job row and enqueues ``perform(job_id, ...)`` on the queue ``JOBS_QUEUE`` ("recovery");
@@ -99,26 +100,39 @@ def task_for(kind: str) -> Task | None:
 
 
 def submit(kind: str, params: dict, user, *, title: str = "") -> Job:
-    """Store a Job for ``kind`` and queue it. Commits, so that the worker can read the Job."""
-    actor = current_actor()
-    if user is not None and actor.user_id != user.id:
-        actor = Actor(user.id, user.username, actor.ip)
-    return _submit(
-        kind, params, created_by_id=user.id if user is not None else None, actor=actor, title=title
-    )
+    """Store a Job for ``kind`` and queue it (RQ or this process's worker thread). Commits, so
+    that the worker can read the Job."""
+    actor = _actor_for(user)
+    job = create(kind, params, user, title=title)
+    _dispatch(job, actor)
+    return job
 
 
-def _submit(
+def run_now(kind: str, params: dict, user, *, title: str = "") -> Job:
+    """Store a Job for ``kind`` and run it here, in this thread, whatever the backend (the
+    command line, tests): the row records the work like any other job. Returns the finished
+    Job (done or failed; a failure is recorded on it, not raised)."""
+    actor = _actor_for(user)
+    job = create(kind, params, user, title=title)
+    run(current_app._get_current_object(), job.id, actor)
+    return db.session.get(Job, job.id, populate_existing=True)
+
+
+def create(kind: str, params: dict, user, *, title: str = "") -> Job:
+    """The one way a Job row is made: queued, owned by ``user`` (None: the system), committed.
+    Refused (ValueError) for a kind no task is registered for."""
+    return _create(kind, params, created_by_id=user.id if user is not None else None, title=title)
+
+
+def _create(
     kind: str,
     params: dict,
     *,
     created_by_id: int | None,
-    actor: Actor,
     title: str = "",
     retry_of_id: int | None = None,
 ) -> Job:
-    task = task_for(kind)
-    if task is None:
+    if task_for(kind) is None:
         raise ValueError(f"no task registered for job kind {kind!r}")
     job = Job(
         kind=kind,
@@ -130,12 +144,26 @@ def _submit(
     )
     db.session.add(job)
     db.session.commit()
+    return job
+
+
+def _actor_for(user) -> Actor:
+    """Who the work runs as (the audit trail names them): ``user`` when given, at the
+    request's address; else whoever acts now."""
+    actor = current_actor()
+    if user is not None and actor.user_id != user.id:
+        actor = Actor(user.id, user.username, actor.ip)
+    return actor
+
+
+def _dispatch(job: Job, actor: Actor) -> None:
+    """Hand a committed, queued Job to RQ or to this process's worker thread."""
     app = current_app._get_current_object()
     if redis_url(app):
         try:
             _enqueue_rq(app, job.id, actor)
         except Exception as exc:  # Redis away: the job fails visibly and can be retried
-            app.logger.exception("job %s (%s): could not be queued", job.id, kind)
+            app.logger.exception("job %s (%s): could not be queued", job.id, job.kind)
             job.status = "failed"
             job.error = f"could not queue the work: {type(exc).__name__}: {exc}"[:2000]
             job.finished_at = utcnow()
@@ -144,7 +172,6 @@ def _submit(
         _handles[(id(app), job.id)] = threading.Event()
         _ensure_worker()
         _queue.put((app, job.id, actor))
-    return job
 
 
 def retry(job: Job, user) -> Job:
@@ -167,17 +194,16 @@ def retry(job: Job, user) -> Job:
     path = params.get("path")
     if isinstance(path, str) and path and not os.path.exists(path):
         raise JobError(_l("The file this work read is no longer kept: upload it again."))
-    actor = current_actor()
-    if user is not None and actor.user_id != user.id:
-        actor = Actor(user.id, user.username, actor.ip)
-    return _submit(
+    actor = _actor_for(user)
+    attempt = _create(
         locked.kind,
         params,
         created_by_id=locked.created_by_id,
-        actor=actor,
         title=locked.title,
         retry_of_id=locked.id,
     )
+    _dispatch(attempt, actor)
+    return attempt
 
 
 def retried_as(job: Job) -> int | None:
