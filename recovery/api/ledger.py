@@ -27,19 +27,17 @@ from recovery.api.schemas import (
     AgingArgs,
     AgingPage,
     ItemBatchInput,
-    ItemBatchResult,
     ItemInput,
     ItemListArgs,
-    ItemPage,
     ItemSchema,
     ReceiptBatchInput,
-    ReceiptBatchResult,
     ReceiptInput,
     ReceiptListArgs,
-    ReceiptPage,
     ReceiptSchema,
     StatementArgs,
     StatementSchema,
+    batch_result_schema,
+    page_schema,
 )
 from recovery.core.money import ZERO, from_fen
 from recovery.core.permissions import EXECUTIVE, FINANCE, LEGAL, SALES, SUPERVISOR
@@ -98,7 +96,7 @@ def _visible_item_query():
 @bp.route("/items", methods=["GET"])
 @access(*READERS)
 @bp.arguments(ItemListArgs, location="query", as_kwargs=True)
-@bp.response(200, ItemPage)
+@bp.response(200, page_schema(ItemSchema))
 def items(page, per_page, counterparty_id=None, project_id=None, open_only=False):
     """Items by id (a sales user: those of their accounts)."""
     query = _visible_item_query()
@@ -253,14 +251,14 @@ def item_create(data):
 @access(*WRITERS, write=True)
 @bp.doc(**IDEMPOTENT)
 @bp.arguments(ItemBatchInput)
-@bp.response(201, ItemBatchResult)
+@bp.response(201, batch_result_schema(ItemSchema))
 def item_batch(data):
     """Add up to 500 items at once: all of them, or none (with the errors per record)."""
 
     def write():
         created = _create_items(data["items"])
         body = {"data": [item_json(i) for i in created], "count": len(created)}
-        return ItemBatchResult().dump(body), 201
+        return batch_result_schema(ItemSchema)().dump(body), 201
 
     return write_once(write)
 
@@ -313,7 +311,7 @@ def _visible_receipt_query():
 @bp.route("/receipts", methods=["GET"])
 @access(*READERS)
 @bp.arguments(ReceiptListArgs, location="query", as_kwargs=True)
-@bp.response(200, ReceiptPage)
+@bp.response(200, page_schema(ReceiptSchema))
 def receipts(page, per_page, counterparty_id=None, received_from=None, received_until=None):
     """Receipts by id (a sales user: those of their accounts)."""
     query = _visible_receipt_query()
@@ -407,7 +405,7 @@ def receipt_create(data):
 @access(*WRITERS, write=True)
 @bp.doc(**IDEMPOTENT)
 @bp.arguments(ReceiptBatchInput)
-@bp.response(201, ReceiptBatchResult)
+@bp.response(201, batch_result_schema(ReceiptSchema))
 def receipt_batch(data):
     """Add up to 500 receipts at once: all of them, or none (with the errors per record)."""
 

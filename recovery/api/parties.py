@@ -10,11 +10,10 @@ from recovery.api.common import as_of, not_found, scope, today, username_of
 from recovery.api.pagination import pagination
 from recovery.api.schemas import (
     AsOfArgs,
-    CounterpartyPage,
     CounterpartySchema,
-    ProjectPage,
     ProjectSchema,
     SearchArgs,
+    page_schema,
 )
 from recovery.core.money import from_fen
 from recovery.core.pagination import Page
@@ -67,7 +66,7 @@ def project_json(row: screen_queries.BalanceRow) -> dict:
 @bp.route("/counterparties", methods=["GET"])
 @access(*READERS)
 @bp.arguments(SearchArgs, location="query", as_kwargs=True)
-@bp.response(200, CounterpartyPage)
+@bp.response(200, page_schema(CounterpartySchema))
 def counterparties(page, per_page, q="", as_of=None):
     """Counterparties by code (a sales user: their own), with balances as of a date."""
     day = as_of or today()
@@ -97,7 +96,7 @@ def counterparty(args, counterparty_id: int):
 @bp.route("/projects", methods=["GET"])
 @access(*READERS)
 @bp.arguments(SearchArgs, location="query", as_kwargs=True)
-@bp.response(200, ProjectPage)
+@bp.response(200, page_schema(ProjectSchema))
 def projects(page, per_page, q="", as_of=None):
     """Projects by code, with balances as of a date (a sales user: those with their items)."""
     day = as_of or today()

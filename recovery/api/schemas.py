@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
 import marshmallow as ma
 from marshmallow import validate
@@ -112,6 +113,49 @@ class Strict(ma.Schema):
 
 
 # ---------------------------------------------------------------------------------------------
+# Pages and batch results: one generated schema per resource
+
+
+def _resource_name(schema: type[ma.Schema]) -> str:
+    """``ItemSchema`` → ``Item``: the name the OpenAPI document gives the resource."""
+    return schema.__name__.removesuffix("Schema")
+
+
+def _generated(name: str, doc: str, fields: dict[str, ma.fields.Field]) -> type[ma.Schema]:
+    """A schema class named ``name`` (apispec names the component after the class)."""
+    return type(name, (ma.Schema,), {"__module__": __name__, "__doc__": doc, **fields})
+
+
+@cache
+def page_schema(schema: type[ma.Schema]) -> type[ma.Schema]:
+    """One page of a list of ``schema``: ``{"data": [...], "pagination": {...}}``, named
+    ``<Resource>Page`` (``page_schema(ItemSchema)`` is ``ItemPage``).
+
+    Built once per resource (cached): every use is the same class, so the OpenAPI document
+    has one component for it and apispec never meets two classes of the same name.
+    """
+    return _generated(
+        f"{_resource_name(schema)}Page",
+        f"A page of {schema.__name__} records.",
+        {
+            "data": ma.fields.List(ma.fields.Nested(schema)),
+            "pagination": ma.fields.Nested(PaginationSchema),
+        },
+    )
+
+
+@cache
+def batch_result_schema(schema: type[ma.Schema]) -> type[ma.Schema]:
+    """What a batch created: ``{"data": [...], "count": n}``, named ``<Resource>BatchResult``
+    (``batch_result_schema(ItemSchema)`` is ``ItemBatchResult``); built once, as pages."""
+    return _generated(
+        f"{_resource_name(schema)}BatchResult",
+        f"The {schema.__name__} records a batch created.",
+        {"data": ma.fields.List(ma.fields.Nested(schema)), "count": ma.fields.Integer()},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
 # Arguments
 
 
@@ -201,16 +245,6 @@ class ProjectSchema(ma.Schema):
     overdue = Amount()
 
 
-class CounterpartyPage(ma.Schema):
-    data = ma.fields.List(ma.fields.Nested(CounterpartySchema))
-    pagination = ma.fields.Nested(PaginationSchema)
-
-
-class ProjectPage(ma.Schema):
-    data = ma.fields.List(ma.fields.Nested(ProjectSchema))
-    pagination = ma.fields.Nested(PaginationSchema)
-
-
 # ---------------------------------------------------------------------------------------------
 # Items and receipts
 
@@ -285,16 +319,6 @@ class ItemBatchInput(Strict):
     items = batch_of(ItemInput)
 
 
-class ItemPage(ma.Schema):
-    data = ma.fields.List(ma.fields.Nested(ItemSchema))
-    pagination = ma.fields.Nested(PaginationSchema)
-
-
-class ItemBatchResult(ma.Schema):
-    data = ma.fields.List(ma.fields.Nested(ItemSchema))
-    count = ma.fields.Integer()
-
-
 class ReceiptSchema(ma.Schema):
     id = ma.fields.Integer()
     receipt_no = ma.fields.String()
@@ -321,16 +345,6 @@ class ReceiptInput(LedgerDocumentInput):
 
 class ReceiptBatchInput(Strict):
     receipts = batch_of(ReceiptInput)
-
-
-class ReceiptPage(ma.Schema):
-    data = ma.fields.List(ma.fields.Nested(ReceiptSchema))
-    pagination = ma.fields.Nested(PaginationSchema)
-
-
-class ReceiptBatchResult(ma.Schema):
-    data = ma.fields.List(ma.fields.Nested(ReceiptSchema))
-    count = ma.fields.Integer()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -414,11 +428,6 @@ class CaseSchema(ma.Schema):
     assignee = ma.fields.String(allow_none=True)
 
 
-class CasePage(ma.Schema):
-    data = ma.fields.List(ma.fields.Nested(CaseSchema))
-    pagination = ma.fields.Nested(PaginationSchema)
-
-
 class ActivitySchema(ma.Schema):
     id = ma.fields.Integer()
     counterparty_id = ma.fields.Integer()
@@ -436,11 +445,6 @@ class ActivitySchema(ma.Schema):
     interrupts_limitation = ma.fields.Boolean()
     review_status = ma.fields.String()
     conduct_warning = ma.fields.String(allow_none=True)
-
-
-class ActivityPage(ma.Schema):
-    data = ma.fields.List(ma.fields.Nested(ActivitySchema))
-    pagination = ma.fields.Nested(PaginationSchema)
 
 
 class ActivityInput(Strict):

@@ -19,11 +19,10 @@ from recovery.api.pagination import page_of
 from recovery.api.schemas import (
     ActivityInput,
     ActivityListArgs,
-    ActivityPage,
     ActivitySchema,
     CaseListArgs,
-    CasePage,
     CaseSchema,
+    page_schema,
 )
 from recovery.cases import queries as case_queries
 from recovery.cases.models import RecoveryCase
@@ -56,7 +55,7 @@ def case_json(case: RecoveryCase) -> dict:
 @bp.route("/cases", methods=["GET"])
 @access(*READERS)
 @bp.arguments(CaseListArgs, location="query", as_kwargs=True)
-@bp.response(200, CasePage)
+@bp.response(200, page_schema(CaseSchema))
 def cases(page, per_page, status="active", counterparty_id=None):
     """Cases, newest first (a sales user: those they work)."""
     case_filter = case_queries.CaseFilter(
@@ -109,7 +108,7 @@ def activity_json(activity: Activity) -> dict:
 @bp.route("/activities", methods=["GET"])
 @access(*READERS)
 @bp.arguments(ActivityListArgs, location="query", as_kwargs=True)
-@bp.response(200, ActivityPage)
+@bp.response(200, page_schema(ActivitySchema))
 def activities(page, per_page, counterparty_id=None, case_id=None):
     """Activities, newest first (a sales user: those of counterparties they may see)."""
     query = sa.select(Activity).options(
