@@ -8,9 +8,11 @@ URL is a database made by bench/generate.py (PostgreSQL for the issue's figures)
 writes into it (load-test users, an API token, activities, receipts): use a copy or a
 throwaway server. Needs Locust (`pip install -e '.[bench]'`).
 
-1. Brings the schema to the latest migration, creates the load-test accounts (finance and
-   executive users, and a password for the generated sales users), one API token with the
-   write scope, and picks the counterparties, items and departments the users will visit.
+1. Brings the schema to the latest migration, runs what a deployment schedules (month-end
+   snapshots, credit holds, the dashboard's usual views: docs/deployment.md), creates the
+   load-test accounts (finance and executive users, and a password for the generated sales
+   users), one API token with the write scope, and picks the counterparties, items and
+   departments the users will visit.
 2. Starts `gunicorn -w WORKERS --threads THREADS` on a free loopback port (API rate limit
    off: one token carries a whole ERP's traffic here). With threads, a quick request (a
    credit check) is not queued behind a slow page in the same worker: the threads of a
@@ -74,11 +76,13 @@ def prepare(url: str, as_of: date, password: str) -> dict:
     """Migrate, create the accounts and the token, pick what the users will visit."""
     env = {**os.environ, "RECOVERY_DATABASE_URL": url}
     # What a running installation keeps up: the schema, the dashboard's month-end snapshots
-    # and the credit holds (a generated ledger was bulk-loaded past the listeners).
+    # and the credit holds (a generated ledger was bulk-loaded past the listeners), and the
+    # dashboard's usual views computed, as the deployment's scheduled `dashboard warm` does.
     for command in (
         ["db", "upgrade"],
         ["dashboard", "snapshots"],
         ["credit", "reevaluate"],
+        ["dashboard", "warm"],
     ):
         flask = [str(BIN / "flask"), "--app", "recovery", *command]
         subprocess.run(flask, env=env, check=True)  # noqa: S603 - our own command line

@@ -1,96 +1,248 @@
-"""The computed dashboard, kept for a while (docs/kpis.md, Speed: "The computed dashboard
-is kept for a while").
+"""The computed dashboard, kept for every app server (docs/kpis.md, Speed: "The computed
+dashboard is kept for a while").
 
 The dashboard's figures are the same for every viewer of one date, period and scope until
-the ledger changes, and computing them costs 0.3-1.3 s of CPU at a million items; several
-executives open the same view every few seconds. So the computed ``kpis.Dashboard`` is kept
-per (as-of date, period start, scope, today) for ``dashboard.cache_seconds`` (setting; 0 =
-no cache) in the application process: each gunicorn worker keeps its own copy, nothing is
-shared between processes, and a worker that restarts starts empty.
+the ledger changes, and computing them costs 0.3-1 s of CPU at a million items; several
+executives open the same view every few seconds, on any of several gunicorn workers and
+servers. So the computed ``kpis.Dashboard`` of a view is kept in the database (table
+``dashboard_kept_views``, recovery/dashboard/models.py), where every worker finds it:
+
+- younger than ``dashboard.cache_seconds`` (setting; 0 = no cache): shown as it is;
+- older, up to ``STALE_FACTOR`` times that: still shown, with its time, while one worker —
+  the one that claims the row first, across all servers — computes it again in a background
+  thread, so no visitor waits for a computation that another one's visit can pay for;
+- older still, missing, or asked for with Refresh: computed in the request and kept.
 
 Only the computed figures are kept: nothing of the user (who may see the page is checked on
 every request before the cache is looked at), no translated text (the reasons are lazy
 strings, translated when the page is rendered), no database object (the figures are plain
 values and rows). The drill-down lists are not cached: they are live.
 
-``clock`` (seconds, monotonic) and ``wall_clock`` (the time shown on the page) are module
-attributes so that tests can move time.
+The figures are stored pickled and signed with the application's SECRET_KEY (HMAC-SHA256),
+so that only this application's own writes are ever unpickled; a row that does not verify,
+does not unpickle, or was written by a version of the code whose figures had other fields,
+is treated as missing. The table is a cache, not a record: its rows are replaced and
+dropped (older than the stale window) without audit.
+
+``wall_clock`` (naive UTC, the form stored in every table) is a module attribute so that
+tests can move time.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import hmac
+import logging
+import pickle
 import threading
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-# At most this many views are kept per process (dates x periods x scopes that people asked
-# for within the time-to-live); beyond it the entry that expires first goes.
-MAX_ENTRIES = 64
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-clock = time.monotonic
+from recovery.core.timeutil import utcnow
+from recovery.dashboard.models import KeptView
+from recovery.extensions import db
 
+log = logging.getLogger(__name__)
 
-def wall_clock() -> datetime:
-    return datetime.now(UTC)
+# Kept figures older than the time-to-live are still shown, while recomputed in the
+# background, until they are this many times the time-to-live old (10 minutes at the
+# default 60 s); `flask dashboard warm` every 5 minutes keeps the usual views inside it.
+STALE_FACTOR = 10
+# A claimed recomputation that has not finished after this long (its server stopped) may be
+# claimed by another.
+CLAIM_LEASE = timedelta(minutes=5)
+
+wall_clock = utcnow
+TABLE = KeptView.__table__
 
 
 @dataclass(frozen=True)
 class Entry:
     value: object
-    computed_at: datetime  # when the computation started (UTC): the figures are as of then
-    expires: float  # seconds on the monotonic clock() (time, not money) after which it is not used
+    computed_at: datetime  # when the computation started (aware UTC): the figures are as of then
     cached: bool  # False: computed for this request only (cache off)
+    refreshing: bool = False  # older than the time-to-live: newer figures are being computed
 
 
-class DashboardCache:
-    """A dict of entries behind a lock. Computing happens outside the lock: two requests
-    that miss the same key at the same moment both compute (in a sync gunicorn worker
-    requests never overlap), and the last one stays."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._entries: dict = {}
-
-    def get(self, key, compute, ttl: int, *, refresh: bool = False) -> Entry:
-        """The entry for ``key``: the kept one if it has not expired (and ``refresh`` is
-        false), else ``compute()``'s result, kept for ``ttl`` seconds (0: not kept)."""
-        if not refresh and ttl > 0:
-            with self._lock:
-                entry = self._entries.get(key)
-                if entry is not None and clock() < entry.expires:
-                    return entry
-        started, computed_at = clock(), wall_clock()
-        value = compute()
-        if ttl <= 0:
-            with self._lock:
-                self._entries.pop(key, None)
-            return Entry(value, computed_at, started, cached=False)
-        entry = Entry(value, computed_at, started + ttl, cached=True)
-        with self._lock:
-            self._entries[key] = entry
-            self._prune()
-        return entry
-
-    def _prune(self) -> None:
-        now = clock()
-        for key in [k for k, e in self._entries.items() if e.expires <= now]:
-            del self._entries[key]
-        while len(self._entries) > MAX_ENTRIES:
-            del self._entries[min(self._entries, key=lambda k: self._entries[k].expires)]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-    def __len__(self) -> int:
-        return len(self._entries)
+def get(key: tuple, compute: Callable[[], object], ttl: int, *, refresh: bool = False) -> Entry:
+    """The figures of the view ``key`` (a tuple of plain values with a stable repr):
+    the kept ones as the module docstring says, else ``compute()``'s result, kept."""
+    if ttl <= 0:
+        started = wall_clock()
+        return Entry(compute(), _aware(started), cached=False)
+    app = current_app._get_current_object()
+    name = key_name(key)
+    if not refresh:
+        row = _read(name)
+        value = _loads(app, row.payload) if row is not None else None
+        if value is not None:
+            age = wall_clock() - row.computed_at
+            if age < timedelta(seconds=ttl):
+                return Entry(value, _aware(row.computed_at), cached=True)
+            if age < timedelta(seconds=ttl * STALE_FACTOR):
+                if _claim(name):
+                    _start_refresh(app, name, compute, ttl)
+                return Entry(value, _aware(row.computed_at), cached=True, refreshing=True)
+    started = wall_clock()
+    value = compute()
+    store(app, name, value, started, ttl)
+    return Entry(value, _aware(started), cached=True)
 
 
-def for_app(app) -> DashboardCache:
-    """The cache of this application (one per app object, so per worker process; tests
-    that create several apps do not share it)."""
-    cache = app.extensions.get("dashboard_cache")
-    if cache is None:
-        cache = app.extensions.setdefault("dashboard_cache", DashboardCache())
-    return cache
+def key_name(key: tuple) -> str:
+    """The row's key: a digest of the view's key (a department's scope lists every
+    department below it, which can be long)."""
+    return hashlib.sha256(repr(key).encode()).hexdigest()
+
+
+def store(app, name: str, value: object, computed_at: datetime, ttl: int) -> None:
+    """Keep ``value`` as computed at ``computed_at``, unless a computation that started
+    later is kept already; drop rows too old to be shown."""
+    row = {"key": name, "payload": _dumps(app, value), "computed_at": computed_at}
+    with db.engine.begin() as connection:
+        insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+        statement = insert(TABLE).values(**row, refreshing_since=None)
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=[TABLE.c.key],
+                set_={
+                    "payload": statement.excluded.payload,
+                    "computed_at": statement.excluded.computed_at,
+                    "refreshing_since": None,
+                },
+                where=TABLE.c.computed_at <= statement.excluded.computed_at,
+            )
+        )
+        oldest = computed_at - timedelta(seconds=max(ttl, 1) * STALE_FACTOR)
+        connection.execute(sa.delete(TABLE).where(TABLE.c.computed_at < oldest))
+
+
+def _read(name: str):
+    query = sa.select(TABLE.c.payload, TABLE.c.computed_at).where(TABLE.c.key == name)
+    with db.engine.connect() as connection:
+        return connection.execute(query).first()
+
+
+def _claim(name: str) -> bool:
+    """True for the one caller, among all workers and servers, that takes the row's
+    recomputation (nobody has it, or its claim lapsed)."""
+    now = wall_clock()
+    with db.engine.begin() as connection:
+        taken = connection.execute(
+            sa.update(TABLE)
+            .where(
+                TABLE.c.key == name,
+                sa.or_(
+                    TABLE.c.refreshing_since.is_(None),
+                    TABLE.c.refreshing_since < now - CLAIM_LEASE,
+                ),
+            )
+            .values(refreshing_since=now)
+        )
+        return taken.rowcount == 1
+
+
+def _release(name: str) -> None:
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.update(TABLE).where(TABLE.c.key == name).values(refreshing_since=None)
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# The background recomputation
+
+_running: set[threading.Thread] = set()
+_running_lock = threading.Lock()
+
+
+def _start_refresh(app, name: str, compute: Callable[[], object], ttl: int) -> None:
+    thread = threading.Thread(
+        target=_refresh, args=(app, name, compute, ttl), name="dashboard-refresh", daemon=True
+    )
+    with _running_lock:
+        _running.add(thread)
+    thread.start()
+
+
+def _refresh(app, name: str, compute: Callable[[], object], ttl: int) -> None:
+    try:
+        with app.app_context():
+            try:
+                started = wall_clock()
+                store(app, name, compute(), started, ttl)
+            except Exception:
+                # The kept figures stay shown; the next visit after the lease tries again.
+                log.exception("recomputing a dashboard view failed")
+                db.session.rollback()
+                _release(name)
+    finally:
+        with _running_lock:
+            _running.discard(threading.current_thread())
+
+
+def wait_for_refreshes(timeout: float = 60) -> None:
+    """Wait for the background recomputations started so far (tests, the warm command)."""
+    with _running_lock:
+        threads = list(_running)
+    for thread in threads:
+        thread.join(timeout)
+
+
+# ---------------------------------------------------------------------------------------------
+# The stored form
+
+
+def _secret(app) -> bytes:
+    secret = app.config["SECRET_KEY"]
+    return secret.encode() if isinstance(secret, str) else secret
+
+
+def _dumps(app, value: object) -> bytes:
+    body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    return hmac.new(_secret(app), body, hashlib.sha256).digest() + body
+
+
+def _loads(app, payload: bytes) -> object | None:
+    """The kept value, or None when it is not ours or does not fit the running code."""
+    signature, body = payload[:32], payload[32:]
+    expected = hmac.new(_secret(app), body, hashlib.sha256).digest()
+    if not hmac.compare_digest(signature, expected):
+        log.warning("a kept dashboard view does not carry this application's signature")
+        return None
+    try:
+        value = pickle.loads(body)  # noqa: S301 - signed above by this application's secret
+    except Exception:  # written by another version of the code (a class renamed, say)
+        return None
+    return value if _fits_the_code(value) else None
+
+
+def _fits_the_code(value: object, depth: int = 0) -> bool:
+    """True when every dataclass in ``value`` has exactly its class's current fields: a
+    row written before a field was added or removed would otherwise fail in the template."""
+    if depth > 20:
+        return True
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = {field.name for field in dataclasses.fields(value)}
+        state = getattr(value, "__dict__", None)
+        if state is not None and set(state) != names:
+            return False
+        children = [getattr(value, name, None) for name in names]
+    elif isinstance(value, dict):
+        children = [*value.keys(), *value.values()]
+    elif isinstance(value, list | tuple | set | frozenset):
+        children = list(value)
+    else:
+        return True
+    return all(_fits_the_code(child, depth + 1) for child in children)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC)

@@ -10,7 +10,7 @@ belong to counterparties). The ledger's own writes keep the rows in step
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -39,6 +39,21 @@ class MonthSnapshot(db.Model):
     received: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
 
     __table_args__ = (sa.UniqueConstraint("month_end", "department_id"),)
+
+
+class KeptView(db.Model):
+    """One computed view of the dashboard, kept for every worker and server
+    (recovery/dashboard/cache.py): the figures, pickled and signed, and when they were
+    computed. A cache, not a record: rows are replaced and dropped, and not audited."""
+
+    __tablename__ = "dashboard_kept_views"
+    __audit__ = False
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)  # cache.key_name
+    payload: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    computed_at: Mapped[datetime]  # naive UTC: when the computation started
+    # Set while one worker recomputes the view in the background (its claim).
+    refreshing_since: Mapped[datetime | None]
 
 
 # Indexes on the ledger's tables for the dashboard's live figures (declared here, next to the

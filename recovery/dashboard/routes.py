@@ -13,7 +13,7 @@ from datetime import date
 
 import click
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask.cli import with_appcontext
 from flask_babel import format_decimal, format_percent
 from flask_babel import lazy_gettext as _l
@@ -137,24 +137,33 @@ def refresh_holds(as_of: date, today: date) -> None:
         db.session.commit()
 
 
+def computed_view(
+    as_of: date, date_from: date, scope: queries.Scope, today: date, *, refresh: bool = False
+) -> cache.Entry:
+    """The dashboard's figures for one view, the same for every viewer: kept for a while for
+    every worker (cache.py). Who may see them is the caller's check."""
+
+    def compute() -> kpis.Dashboard:
+        refresh_holds(as_of, today)
+        return kpis.dashboard(as_of, date_from=date_from, department_id=scope, today=today)
+
+    return cache.get(
+        (as_of, date_from, scope, today),
+        compute,
+        get_setting("dashboard.cache_seconds"),
+        refresh=refresh,
+    )
+
+
 @bp.route("/")
 @roles_required(*VIEWERS)
 def index():
     filters = Filters(request.args)
-    today = company_today()
-
-    def compute() -> kpis.Dashboard:
-        refresh_holds(filters.as_of, today)
-        return kpis.dashboard(
-            filters.as_of, date_from=filters.date_from, department_id=filters.scope, today=today
-        )
-
-    # The same figures for every viewer of this view: kept for a while (cache.py). Who may
-    # see them was checked above, on this request.
-    entry = cache.for_app(current_app).get(
-        (filters.as_of, filters.date_from, filters.scope, today),
-        compute,
-        get_setting("dashboard.cache_seconds"),
+    entry = computed_view(
+        filters.as_of,
+        filters.date_from,
+        filters.scope,
+        company_today(),
         refresh=request.args.get("refresh") == "1",
     )
     board = entry.value
@@ -427,3 +436,20 @@ def snapshots_command(rebuild, until):
     )
     db.session.commit()
     click.echo(f"\n{count} month-ends written, up to {last.isoformat()}.", err=True)
+
+
+@bp.cli.command("warm")
+@with_appcontext
+def warm_command():
+    """Compute and keep the dashboard's usual views for every app server (docs/kpis.md,
+    Speed): the whole company as of today and as of the last month-end, and each department
+    with the departments below it as of today. Run it after a deploy and every 5 minutes in
+    working hours, so that no executive waits for a computation."""
+    today = company_today()
+    month_end = rules.previous_month_end(today)
+    views = [(today, queries.COMPANY), (month_end, queries.COMPANY)]
+    views += [(today, queries.scope_for(department.id)) for department in departments()]
+    for number, (as_of, scope) in enumerate(views, start=1):
+        computed_view(as_of, rules.month_start(as_of), scope, today, refresh=True)
+        click.echo(f"\r{number}/{len(views)} views", nl=False, err=True)
+    click.echo(f"\n{len(views)} views computed and kept.", err=True)

@@ -4,43 +4,30 @@ dashboard (docs/kpis.md, "Credit holds" and "Cache")."""
 
 from __future__ import annotations
 
+import dataclasses
+import pickle
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 from flask_babel import force_locale
 
+from recovery import create_app
 from recovery.credit import queries as credit_queries
 from recovery.credit import services as credit_services
-from recovery.dashboard import cache, kpis, queries
+from recovery.dashboard import cache, kpis, queries, rules
+from recovery.dashboard.models import KeptView
+from recovery.dashboard.routes import departments as all_departments
 from recovery.extensions import db
 from recovery.ledger.routes import company_today
 from recovery.settings.services import update_settings
+from tests.conftest import base_config, login
 from tests.dashboard.example import MARCH as MARCH_DATES
-from tests.dashboard.example import build_example, departments
+from tests.dashboard.example import departments
 from tests.dashboard.test_routes import MARCH, text_of
 from tests.ledger.conftest import LedgerBuilder
-
-
-@pytest.fixture
-def login_as(login_as, client):
-    """Sign in, reading English (as tests/dashboard/test_routes.py)."""
-
-    def do(*roles, **kwargs):
-        user = login_as(*roles, **kwargs)
-        with client.session_transaction() as session:
-            session["lang"] = "en"
-        return user
-
-    return do
-
-
-@pytest.fixture
-def example(app):
-    with app.app_context():
-        docs = build_example(LedgerBuilder())
-        return {"company": docs["company"].id, "one": docs["one"].id, "two": docs["two"].id}
 
 
 def amount(text: str) -> Decimal:
@@ -154,7 +141,9 @@ def test_the_worked_example_in_the_past_keeps_its_estimate(app, example):
 
 
 # ---------------------------------------------------------------------------------------------
-# The cache of the computed dashboard
+# The computed dashboard, kept for every worker (recovery/dashboard/cache.py)
+
+TTL = 60  # dashboard.cache_seconds' default
 
 
 @pytest.fixture
@@ -173,10 +162,17 @@ def computed(monkeypatch):
 
 @pytest.fixture
 def clock(monkeypatch):
-    """The cache's clock, moved by hand (seconds)."""
-    now = [1000.0]
-    monkeypatch.setattr(cache, "clock", lambda: now[0])
-    return now
+    """The cache's clock (naive UTC), moved by hand: ``clock.move(seconds)``."""
+
+    class Clock:
+        now = datetime(2026, 4, 1, 9, 0, 0)
+
+        def move(self, seconds: float) -> None:
+            self.now += timedelta(seconds=seconds)
+
+    moved = Clock()
+    monkeypatch.setattr(cache, "wall_clock", lambda: moved.now)
+    return moved
 
 
 def set_cache_seconds(app, value: str) -> None:
@@ -185,41 +181,113 @@ def set_cache_seconds(app, value: str) -> None:
         db.session.commit()
 
 
+def kept_rows(app) -> list:
+    with app.app_context():
+        return db.session.execute(sa.select(KeptView.key, KeptView.computed_at)).all()
+
+
+def visit(client, view: str = MARCH) -> str:
+    response = client.get(f"/dashboard/?{view}")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def computed_time(page: str) -> str:
+    return re.search(r"Figures computed at (\d\d:\d\d:\d\d)", page).group(1)
+
+
 def test_a_second_visit_within_the_time_to_live_is_not_recomputed(
-    client,
-    login_as,
-    example,
-    computed,
-    clock,
+    client, login_as, example, computed, clock
 ):
     login_as("executive")
-    first = client.get(f"/dashboard/?{MARCH}").get_data(as_text=True)
-    clock[0] += 59
-    second = client.get(f"/dashboard/?{MARCH}").get_data(as_text=True)
+    first = visit(client)
+    clock.move(TTL - 1)
+    second = visit(client)
     assert len(computed) == 1
     assert text_of(second, "figure-receivables-link") == "100,000.00"
     shown = text_of(first, "computed-at")
     assert re.search(r"Figures computed at \d\d:\d\d:\d\d", shown)
     assert text_of(second, "computed-at") == shown  # the same computation
+    assert 'data-testid="refreshing"' not in second
     # Another executive, another user: the same entry (nothing of the user in it).
     client.post("/logout")
     login_as("finance")
-    client.get(f"/dashboard/?{MARCH}")
+    visit(client)
     assert len(computed) == 1
-    # Expired after the setting's 60 seconds: computed again.
-    clock[0] += 2
-    client.get(f"/dashboard/?{MARCH}")
+
+
+def test_older_figures_are_shown_while_one_recomputation_runs_in_the_background(
+    client, login_as, example, computed, clock
+):
+    login_as("executive")
+    first = visit(client)
+    clock.move(TTL + 1)
+    stale = visit(client)  # the kept figures, at once, saying newer ones are coming
+    assert computed_time(stale) == computed_time(first)
+    assert "newer figures are being computed" in text_of(stale, "refreshing")
+    cache.wait_for_refreshes()
+    assert len(computed) == 2  # computed once more, in the background
+    fresh = visit(client)
+    assert 'data-testid="refreshing"' not in fresh
     assert len(computed) == 2
+    kept = kept_rows(client.application)
+    assert (
+        len(kept) == 1 and kept[0].computed_at == clock.now
+    )  # the background's computation is kept
+
+
+def test_only_one_worker_takes_a_recomputation(app, clock):
+    name = cache.key_name(("a view",))
+    with app.app_context():
+        cache.store(app, name, "figures", clock.now, TTL)
+        assert cache._claim(name) is True
+        assert cache._claim(name) is False  # another worker: already taken
+        clock.move(cache.CLAIM_LEASE.total_seconds() + 1)
+        assert cache._claim(name) is True  # the first one's server stopped: taken over
+        cache.store(app, name, "newer", clock.now, TTL)  # a stored result frees it
+        assert cache._claim(name) is True
+
+
+def test_a_failed_recomputation_keeps_the_figures_and_frees_the_view(
+    client, login_as, example, computed, clock, monkeypatch
+):
+    login_as("executive")
+    first = visit(client)
+    clock.move(TTL + 1)
+
+    def broken(as_of, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(kpis, "dashboard", broken)
+    visit(client)
+    cache.wait_for_refreshes()
+    with client.application.app_context():  # freed: a later visit may try again
+        assert db.session.scalar(sa.select(KeptView.refreshing_since)) is None
+    again = visit(client)  # still the first figures, and a new attempt
+    assert computed_time(again) == computed_time(first)
+    assert 'data-testid="refreshing"' in again
+    cache.wait_for_refreshes()
+
+
+def test_figures_too_old_to_show_are_computed_in_the_request(
+    client, login_as, example, computed, clock
+):
+    login_as("executive")
+    visit(client)
+    clock.move(TTL * cache.STALE_FACTOR)
+    page = visit(client)
+    assert len(computed) == 2
+    assert 'data-testid="refreshing"' not in page
 
 
 def test_refresh_recomputes(client, login_as, example, computed, clock):
     login_as("executive")
-    page = client.get(f"/dashboard/?{MARCH}").get_data(as_text=True)
+    page = visit(client)
     link = re.search(r'<a href="([^"]+)" data-testid="refresh"', page).group(1)
     assert "refresh=1" in link and "as_of=2026-03-31" in link
     client.get(link.replace("&amp;", "&"))
     assert len(computed) == 2
-    client.get(f"/dashboard/?{MARCH}")  # the refreshed entry is kept
+    visit(client)  # the refreshed entry is kept
     assert len(computed) == 2
 
 
@@ -227,17 +295,13 @@ def test_zero_seconds_means_no_cache(client, login_as, example, computed, app):
     set_cache_seconds(app, "0")
     login_as("executive")
     for _ in range(3):
-        assert client.get(f"/dashboard/?{MARCH}").status_code == 200
+        visit(client)
     assert len(computed) == 3
-    assert len(cache.for_app(app)) == 0
+    assert kept_rows(app) == []
 
 
 def test_each_date_period_and_scope_is_its_own_entry(
-    client,
-    login_as,
-    example,
-    computed,
-    clock,
+    client, login_as, example, computed, clock, app
 ):
     login_as("executive")
     views = (
@@ -249,10 +313,10 @@ def test_each_date_period_and_scope_is_its_own_entry(
         f"{MARCH}&department_id={example['company']}&exact=1",  # its own items only
         f"{MARCH}&department_id={example['two']}",
     )
-    pages = {view: client.get(f"/dashboard/?{view}").get_data(as_text=True) for view in views}
-    assert len(computed) == len(views)
+    pages = {view: visit(client, view) for view in views}
+    assert len(computed) == len(views) == len(kept_rows(app))
     for view in views:  # all kept: none computed again, each shows its own figures
-        again = client.get(f"/dashboard/?{view}").get_data(as_text=True)
+        again = visit(client, view)
         for testid in ("computed-at", "figure-receivables-link", "figure-recovered-link"):
             assert text_of(again, testid) == text_of(pages[view], testid), (view, testid)
     assert len(computed) == len(views)
@@ -262,9 +326,69 @@ def test_each_date_period_and_scope_is_its_own_entry(
     assert recovered[f"{MARCH}&department_id={example['two']}"] == "15,000.00"
 
 
+def test_every_worker_reads_what_one_computed(client, login_as, example, computed, app, tmp_path):
+    """A second application on the same database (another gunicorn worker, another
+    server) shows the figures the first computed, without computing them."""
+    login_as("executive")
+    first = visit(client)
+    other = create_app(base_config(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"]))
+    other_client = other.test_client()
+    assert login(other_client, "u-executive").status_code == 302
+    with other_client.session_transaction() as session:
+        session["lang"] = "en"
+    second = visit(other_client)
+    assert len(computed) == 1
+    assert text_of(second, "computed-at") == text_of(first, "computed-at")
+    with other.app_context():
+        db.engine.dispose()
+
+
+def test_a_row_this_application_did_not_sign_is_not_read(client, login_as, example, computed, app):
+    login_as("executive")
+    visit(client)
+    forged = pickle.dumps("anything")
+    with app.app_context():
+        db.session.execute(sa.update(KeptView).values(payload=b"\0" * 32 + forged))
+        db.session.commit()
+    page = visit(client)
+    assert len(computed) == 2  # computed again, and the forged row replaced
+    assert text_of(page, "figure-receivables-link") == "100,000.00"
+
+
+@dataclasses.dataclass(frozen=True)
+class Figures:
+    receivables: Decimal
+    overdue: Decimal
+
+
+def test_figures_written_by_other_code_are_not_used(app, clock):
+    """A row written before a field was added (a deploy) is treated as missing."""
+    with app.app_context():
+        name = cache.key_name(("figures",))
+        cache.store(app, name, [Figures(Decimal("1.00"), Decimal("2.00"))], clock.now, TTL)
+        assert cache.get(("figures",), lambda: "computed", TTL).value == [
+            Figures(Decimal("1.00"), Decimal("2.00"))
+        ]
+        older = Figures(Decimal("1.00"), Decimal("2.00"))
+        object.__delattr__(older, "overdue")  # as unpickled from a version without the field
+        cache.store(app, name, {"top": [older]}, clock.now, TTL)
+        assert cache.get(("figures",), lambda: "computed", TTL).value == "computed"
+
+
+def test_an_older_computation_does_not_replace_a_newer_one_and_old_rows_go(app, clock):
+    with app.app_context():
+        name = cache.key_name(("a view",))
+        cache.store(app, name, "newer", clock.now, TTL)
+        cache.store(app, name, "older", clock.now - timedelta(seconds=5), TTL)
+        assert cache.get(("a view",), lambda: "computed", TTL).value == "newer"
+        clock.move(TTL * cache.STALE_FACTOR + 1)
+        cache.store(app, cache.key_name(("another",)), "x", clock.now, TTL)
+        assert [row.key for row in kept_rows(app)] == [cache.key_name(("another",))]
+
+
 def test_the_role_check_runs_before_the_cache(client, login_as, example, computed):
     login_as("executive")
-    client.get(f"/dashboard/?{MARCH}")
+    visit(client)
     client.post("/logout")
     assert client.get(f"/dashboard/?{MARCH}").status_code == 302  # to sign in
     login_as("sales")
@@ -277,25 +401,32 @@ def test_kept_figures_are_shown_in_the_viewers_language(client, login_as, app):
         departments()
         db.session.commit()
     login_as("executive")
-    english = client.get(f"/dashboard/?{MARCH}").get_data(as_text=True)
+    english = visit(client)
     assert "No sales were recognised" in text_of(english, "figure-dso-reason")
     with client.session_transaction() as session:
         session["lang"] = "zh_CN"
-    chinese = client.get(f"/dashboard/?{MARCH}").get_data(as_text=True)
+    chinese = visit(client)
     with app.test_request_context(), force_locale("zh_CN"):
         expected = str(kpis.REASONS["dso"])
     assert text_of(chinese, "figure-dso-reason") == expected
 
 
-def test_the_cache_keeps_a_bounded_number_of_views(clock):
-    kept = cache.DashboardCache()
-    last = cache.MAX_ENTRIES + 9
-    for n in range(last + 1):
-        clock[0] += 1
-        kept.get(n, lambda n=n: n, 600)
-    assert len(kept) == cache.MAX_ENTRIES
-    assert kept.get(last, lambda: "again", 600).value == last
-    assert kept.get(0, lambda: "again", 600).value == "again"  # the oldest went first
-    clock[0] += 601
-    assert kept.get(last, lambda: "new", 600).value == "new"
-    assert len(kept) == 1  # the expired ones went when it was stored
+def test_warm_computes_the_usual_views_and_visits_then_read_them(
+    client, login_as, example, computed, runner, app
+):
+    result = runner.invoke(args=["dashboard", "warm"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        today = company_today()
+        count = len(all_departments())
+    assert len(computed) == 2 + count
+    assert f"{2 + count} views computed and kept." in result.stderr
+    assert {(as_of, scope) for as_of, _, scope in computed} >= {
+        (today, queries.COMPANY),
+        (rules.previous_month_end(today), queries.COMPANY),
+    }
+    login_as("executive")
+    visit(client, "")  # as of today
+    visit(client, f"as_of={rules.previous_month_end(today).isoformat()}")
+    visit(client, f"department_id={example['one']}")
+    assert len(computed) == 2 + count

@@ -6,33 +6,10 @@ from __future__ import annotations
 import html
 import re
 
-import pytest
-
 from recovery.extensions import db
-from tests.dashboard.example import build_example, departments
-from tests.ledger.conftest import LedgerBuilder
+from tests.dashboard.example import departments
 
 MARCH = "as_of=2026-03-31&from=2026-03-01"
-
-
-@pytest.fixture
-def login_as(login_as, client):
-    """Sign in as in tests/conftest.py, reading English (the catalog's Chinese may change)."""
-
-    def do(*roles, **kwargs):
-        user = login_as(*roles, **kwargs)
-        with client.session_transaction() as session:
-            session["lang"] = "en"
-        return user
-
-    return do
-
-
-@pytest.fixture
-def example(app):
-    with app.app_context():
-        docs = build_example(LedgerBuilder())
-        return {"one": docs["one"].id, "two": docs["two"].id}
 
 
 def text_of(page: str, testid: str) -> str:
