@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import time
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 KIND_LABELS = {
     "call": _l("Call"),
@@ -46,12 +47,19 @@ DISPUTE_STATUS_LABELS = {
     "accepted": _l("Accepted"),
     "rejected": _l("Rejected"),
 }
-PROMISE_STATUS_LABELS = {"open": _l("Open"), "kept": _l("Kept"), "broken": _l("Broken")}
+# A word with two meanings gets a translation context (one msgid has one translation): an open
+# promise is one not yet kept nor broken (待兑现), not a case waiting to be worked (待处理); an
+# approved visit record passed its review (审核通过).
+PROMISE_STATUS_LABELS = {
+    "open": lazy_pgettext("promise", "Open"),
+    "kept": _l("Kept"),
+    "broken": _l("Broken"),
+}
 
 REVIEW_STATUS_LABELS = {
     "not_required": _l("No review needed"),
     "pending": _l("Waiting for review"),
-    "approved": _l("Approved"),
+    "approved": lazy_pgettext("review", "Approved"),
     "returned": _l("Returned"),
 }
 

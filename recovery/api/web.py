@@ -7,6 +7,7 @@ from datetime import datetime, time
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, SubmitField
@@ -22,7 +23,11 @@ from recovery.extensions import db
 bp = Blueprint("api_tokens", __name__)
 
 SCOPE_LABELS = {"read": _l("Read"), "write": _l("Read and write")}
-STATE_LABELS = {"active": _l("Active"), "revoked": _l("Revoked"), "expired": _l("Expired")}
+STATE_LABELS = {
+    "active": lazy_pgettext("status", "Active"),
+    "revoked": _l("Revoked"),
+    "expired": _l("Expired"),
+}
 
 
 class TokenForm(FlaskForm):

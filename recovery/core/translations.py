@@ -19,7 +19,16 @@ from babel.messages.pofile import read_po, write_po
 from recovery import PROJECT_ROOT
 
 TRANSLATIONS = PROJECT_ROOT / "recovery" / "translations"
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+# pgettext: a word with two meanings gets a context ("Open" a case vs "Open" a button).
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "_l": None,
+    "lazy_gettext": None,
+    "pgettext": ((1, "c"), 2),
+    "lazy_pgettext": ((1, "c"), 2),
+}
 METHODS = [("recovery/**.py", "python"), ("templates/**.html", "jinja2")]
 LOCALES = ("zh_CN", "en")
 # Babel resolves zh_CN to zh_Hans_CN, and gettext looks for that folder (or plain zh).

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from recovery.core.money import display_amount, from_fen
 from recovery.credit.rules import Reason
@@ -24,7 +25,8 @@ EXCEPTION_STATE_LABELS = {
     "requested": _l("Awaiting a leader's decision"),
     "approved": _l("Approved"),
     "expired": _l("Expired"),
-    "refused": _l("Refused"),
+    # A leader said no (已拒绝): not the letters of a batch that were not generated (未生成).
+    "refused": lazy_pgettext("decision", "Refused"),
     "revoked": _l("Revoked"),
 }
 

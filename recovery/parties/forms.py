@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -197,6 +198,7 @@ class ContractForm(FlaskForm):
 class ArchiveForm(FlaskForm):
     """Close and archive a counterparty (retention: nothing is deleted)."""
 
-    closed_on = DayField(_l("Closed on"))
+    # The day the counterparty closed (关闭日期), not a lawsuit's (结案日期).
+    closed_on = DayField(lazy_pgettext("counterparty", "Closed on"))
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
     submit = SubmitField(_l("Close and archive"))
