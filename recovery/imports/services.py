@@ -179,23 +179,12 @@ def _import_settings():
 
     SQLite: a large page cache, so that index pages are not spilled and read back over and
     over (twice as fast on 100,000 rows); restored afterwards.
-    PostgreSQL: no server-side prepared statements for the import's own queries. psycopg
-    prepares a statement run five times, and the server's generic plan for ``code = ANY($1)``
-    scans the whole table comparing every row with every key — seconds per lookup on 100,000
-    items instead of milliseconds; unprepared, each lookup is planned for its keys. (Not
+    (PostgreSQL: every connection runs without server-side prepared statements, so that each
+    lookup by ``code = ANY($1)`` is planned for its keys — recovery/core/database.py. Not
     ``plan_cache_mode = force_custom_plan``: that also re-plans the foreign-key checks of every
     inserted row, which made COPY of the items two to three times slower.)
     """
     connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        driver = connection.connection.driver_connection
-        threshold = driver.prepare_threshold
-        driver.prepare_threshold = None
-        try:
-            yield
-        finally:
-            driver.prepare_threshold = threshold
-        return
     if connection.dialect.name != "sqlite":
         yield
         return

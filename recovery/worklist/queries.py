@@ -24,7 +24,6 @@ official calendar, so they are found first (few rows) and passed in as counterpa
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -404,27 +403,6 @@ def _as_date(value) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
-@contextlib.contextmanager
-def planned_for_its_parameters():
-    """PostgreSQL (psycopg): the statements run inside are not prepared on the server, so
-    each is planned for its own parameters. psycopg prepares a statement run five times, and
-    after five more the server may keep a generic plan that knows neither how many accounts
-    the person has nor how many ids an array holds: on the benchmark the ranking went from
-    about 70 to 120-150 ms per run from the eleventh run on one connection. Planning it
-    costs 2-4 ms."""
-    connection = db.session.connection()
-    driver = connection.connection.driver_connection
-    if connection.dialect.name != "postgresql" or not hasattr(driver, "prepare_threshold"):
-        yield
-        return
-    threshold = driver.prepare_threshold
-    driver.prepare_threshold = None
-    try:
-        yield
-    finally:
-        driver.prepare_threshold = threshold
-
-
 def open_breaches_by_counterparty(
     now: datetime, case_ids=None, levels: Levels | None = None, *, breaches=None
 ) -> dict[int, list[Breach]]:
@@ -472,15 +450,14 @@ def worklist_page(
     }
     number = max(1, page or 1)
     query = lines_query(owner_ids, as_of, limit=per_page, offset=(number - 1) * per_page, **signs)
-    with planned_for_its_parameters():
-        rows = db.session.execute(query).all()
-        if rows:
-            total = int(rows[0].total)
-        elif number == 1:
-            total = 0
-        else:  # past the last page: count the lines
-            ranked = ranked_query(owner_ids, as_of, **signs).order_by(None).subquery()
-            total = db.session.scalar(sa.select(sa.func.count()).select_from(ranked)) or 0
+    rows = db.session.execute(query).all()
+    if rows:
+        total = int(rows[0].total)
+    elif number == 1:
+        total = 0
+    else:  # past the last page: count the lines
+        ranked = ranked_query(owner_ids, as_of, **signs).order_by(None).subquery()
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(ranked)) or 0
     return Page(
         items=[_line(row, breaches, limitation) for row in rows],
         number=number,

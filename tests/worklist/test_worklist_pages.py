@@ -257,21 +257,3 @@ def test_the_team_page_marks_the_breaches_it_lists(client, app, make_user):
     assert 'data-reason="breach-first_action"' in late_row
     calm_row = lines.split('data-counterparty="CALM"', 1)[1].split("</tr>", 1)[0]
     assert "data-reason=" not in calm_row
-
-
-def test_the_ranking_is_not_left_to_a_generic_plan(work):
-    """PostgreSQL: the ranking runs unprepared (planned for its own ids) and the connection's
-    own setting is restored afterwards; nothing to do on SQLite."""
-    sales = user("s1")
-    connection = db.session.connection()
-    driver = connection.connection.driver_connection
-    before = getattr(driver, "prepare_threshold", "none")
-    seen = []
-    with queries.planned_for_its_parameters():
-        seen.append(getattr(driver, "prepare_threshold", "none"))
-    page_of([sales], 1, 2)
-    assert getattr(driver, "prepare_threshold", "none") == before
-    if connection.dialect.name == "postgresql":
-        assert seen == [None]
-    else:
-        assert seen == [before]
