@@ -18,11 +18,11 @@ every request before the cache is looked at), no translated text (the reasons ar
 strings, translated when the page is rendered), no database object (the figures are plain
 values and rows). The drill-down lists are not cached: they are live.
 
-The figures are stored pickled and signed with the application's SECRET_KEY (HMAC-SHA256),
-so that only this application's own writes are ever unpickled; a row that does not verify,
-does not unpickle, or was written by a version of the code whose figures had other fields,
-is treated as missing. The table is a cache, not a record: its rows are replaced and
-dropped (older than the stale window) without audit.
+The figures are stored pickled and signed with a key derived from the application's
+SECRET_KEY (HMAC-SHA256), so that only this application's own writes are ever unpickled; a
+row that does not verify, does not unpickle, or was written by a version of the code whose
+figures lacked a field the code now has, is treated as missing. The table is a cache, not a
+record: its rows are replaced and dropped (older than the stale window) without audit.
 
 ``wall_clock`` (naive UTC, the form stored in every table) is a module attribute so that
 tests can move time.
@@ -201,8 +201,11 @@ def wait_for_refreshes(timeout: float = 60) -> None:
 
 
 def _secret(app) -> bytes:
+    """A key of its own for the kept figures, derived from SECRET_KEY (the sessions' key is
+    not used as it is for a second purpose)."""
     secret = app.config["SECRET_KEY"]
-    return secret.encode() if isinstance(secret, str) else secret
+    secret = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(secret, b"recovery.dashboard.kept-views", hashlib.sha256).digest()
 
 
 def _dumps(app, value: object) -> bytes:
@@ -225,14 +228,15 @@ def _loads(app, payload: bytes) -> object | None:
 
 
 def _fits_the_code(value: object, depth: int = 0) -> bool:
-    """True when every dataclass in ``value`` has exactly its class's current fields: a
-    row written before a field was added or removed would otherwise fail in the template."""
+    """True when every dataclass in ``value`` has each of its class's current fields: a row
+    written before a field was added would otherwise fail in the template. (An attribute the
+    class no longer declares is harmless: nothing reads it.)"""
     if depth > 20:
         return True
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         names = {field.name for field in dataclasses.fields(value)}
         state = getattr(value, "__dict__", None)
-        if state is not None and set(state) != names:
+        if state is not None and not names <= set(state):
             return False
         children = [getattr(value, name, None) for name in names]
     elif isinstance(value, dict):

@@ -373,6 +373,11 @@ def test_figures_written_by_other_code_are_not_used(app, clock):
         object.__delattr__(older, "overdue")  # as unpickled from a version without the field
         cache.store(app, name, {"top": [older]}, clock.now, TTL)
         assert cache.get(("figures",), lambda: "computed", TTL).value == "computed"
+        # A field the code no longer has is harmless (nothing reads it): the row is used.
+        later = Figures(Decimal("1.00"), Decimal("2.00"))
+        object.__setattr__(later, "removed_since", Decimal("3.00"))
+        cache.store(app, name, [later], clock.now + timedelta(seconds=1), TTL)
+        assert cache.get(("figures",), lambda: "computed", TTL).value == [later]
 
 
 def test_an_older_computation_does_not_replace_a_newer_one_and_old_rows_go(app, clock):
