@@ -106,54 +106,58 @@ def store(app, name: str, value: object, computed_at: datetime, ttl: int) -> Non
     """Keep ``value`` as computed at ``computed_at``, unless a computation that started
     later is kept already; drop rows too old to be shown."""
     row = {"key": name, "payload": _dumps(app, value), "computed_at": computed_at}
-    with db.engine.begin() as connection:
-        insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
-        statement = insert(TABLE).values(**row, refreshing_since=None)
-        connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=[TABLE.c.key],
-                set_={
-                    "payload": statement.excluded.payload,
-                    "computed_at": statement.excluded.computed_at,
-                    "refreshing_since": None,
-                },
-                where=TABLE.c.computed_at <= statement.excluded.computed_at,
-            )
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(TABLE).values(**row, refreshing_since=None)
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[TABLE.c.key],
+            set_={
+                "payload": statement.excluded.payload,
+                "computed_at": statement.excluded.computed_at,
+                "refreshing_since": None,
+            },
+            where=TABLE.c.computed_at <= statement.excluded.computed_at,
         )
-        oldest = computed_at - timedelta(seconds=max(ttl, 1) * STALE_FACTOR)
-        connection.execute(sa.delete(TABLE).where(TABLE.c.computed_at < oldest))
+    )
+    oldest = computed_at - timedelta(seconds=max(ttl, 1) * STALE_FACTOR)
+    db.session.execute(sa.delete(TABLE).where(TABLE.c.computed_at < oldest))
+    db.session.commit()
+
+
+# The kept rows are read and written on the session's own connection (a request holds one;
+# a second one per request would double what the pool must give under load), and each
+# write is committed at once: the computation before it has written nothing else that
+# waits (the credit holds it brings up to date are committed by it).
 
 
 def _read(name: str):
     query = sa.select(TABLE.c.payload, TABLE.c.computed_at).where(TABLE.c.key == name)
-    with db.engine.connect() as connection:
-        return connection.execute(query).first()
+    return db.session.execute(query).first()
 
 
 def _claim(name: str) -> bool:
     """True for the one caller, among all workers and servers, that takes the row's
     recomputation (nobody has it, or its claim lapsed)."""
     now = wall_clock()
-    with db.engine.begin() as connection:
-        taken = connection.execute(
-            sa.update(TABLE)
-            .where(
-                TABLE.c.key == name,
-                sa.or_(
-                    TABLE.c.refreshing_since.is_(None),
-                    TABLE.c.refreshing_since < now - CLAIM_LEASE,
-                ),
-            )
-            .values(refreshing_since=now)
+    taken = db.session.execute(
+        sa.update(TABLE)
+        .where(
+            TABLE.c.key == name,
+            sa.or_(
+                TABLE.c.refreshing_since.is_(None),
+                TABLE.c.refreshing_since < now - CLAIM_LEASE,
+            ),
         )
-        return taken.rowcount == 1
+        .values(refreshing_since=now)
+    )
+    db.session.commit()
+    return taken.rowcount == 1
 
 
 def _release(name: str) -> None:
-    with db.engine.begin() as connection:
-        connection.execute(
-            sa.update(TABLE).where(TABLE.c.key == name).values(refreshing_since=None)
-        )
+    db.session.execute(sa.update(TABLE).where(TABLE.c.key == name).values(refreshing_since=None))
+    db.session.commit()
 
 
 # ---------------------------------------------------------------------------------------------
