@@ -660,9 +660,12 @@ def _proceedings(suit_ids) -> dict[int, rules.Proceedings]:
     return found
 
 
-def _recorded_events(as_of: date, item_filter: LimitationFilter):
+def _recorded_events(as_of: date, item_filter: LimitationFilter, rows=None):
     """The events recorded by hand (few), by item and, for installments, by contract:
-    {item_id: [...]}, {contract_id: [...]} of (kind, dated_on, ended_on)."""
+    {item_id: [...]}, {contract_id: [...]} of (kind, dated_on, ended_on). ``rows``: the rows
+    found (with ``item_id``, ``contract_id``, ``contract_number``) when the filter names the
+    items: then only their events are read (an installment's: those of its whole debt), not
+    every event of the counterparties."""
     query = (
         sa.select(
             events_t.c.item_id,
@@ -674,9 +677,26 @@ def _recorded_events(as_of: date, item_filter: LimitationFilter):
         .join(items_t, items_t.c.id == events_t.c.item_id)
         .where(events_t.c.withdrawn.is_(False), events_t.c.dated_on <= as_of)
     )
-    if item_filter.counterparty_ids is not None:
+    by_counterparty = True
+    if item_filter.item_ids is not None and rows is not None:
+        from recovery.core.bulk import one_of
+
+        item_ids = sorted({row.item_id for row in rows})
+        debts = sorted({row.contract_id for row in rows if row.contract_number is not None})
+        if not item_ids:
+            return defaultdict(list), defaultdict(list)
+        wanted = one_of(events_t.c.item_id, item_ids)
+        if debts:
+            installment = items_t.alias("installment")
+            of_debts = sa.select(installment.c.id).where(one_of(installment.c.contract_id, debts))
+            wanted = sa.or_(wanted, events_t.c.item_id.in_(of_debts))
+        query = query.where(wanted)
+        # The rows' own items already passed the counterparty filter; the other installments
+        # of their debts are still held to it.
+        by_counterparty = bool(debts)
+    if by_counterparty and item_filter.counterparty_ids is not None:
         query = query.where(items_t.c.counterparty_id.in_(item_filter.counterparty_ids))
-    if item_filter.counterparty_id is not None:
+    if by_counterparty and item_filter.counterparty_id is not None:
         query = query.where(items_t.c.counterparty_id == item_filter.counterparty_id)
     by_item, by_contract = defaultdict(list), defaultdict(list)
     for row in db.session.execute(query):
@@ -722,7 +742,7 @@ def _row(row, as_of: date, recorded, proceedings) -> ExpiryRow:
 
 def _rows(as_of: date, item_filter: LimitationFilter, query) -> list[ExpiryRow]:
     found = db.session.execute(query).all()
-    recorded = _recorded_events(as_of, item_filter)
+    recorded = _recorded_events(as_of, item_filter, found)
     proceedings = _proceedings({row.suit_id for row in found if row.suit_id is not None})
     return [_row(row, as_of, recorded, proceedings) for row in found]
 

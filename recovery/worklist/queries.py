@@ -100,10 +100,11 @@ def _accounts_with_codes(owner_ids):
     )
 
 
-def account_case_ids(owner_ids, *, departments=None, unassigned: bool = False):
-    """A SELECT of the cases on the owners' accounts; for a team also the cases of its
-    departments' counterparties and, with ``unassigned``, every case nobody is assigned
-    (assigning is a supervisor's job, so every supervisor sees that pool)."""
+def account_cases(owner_ids, *, departments=None, unassigned: bool = False):
+    """The condition on a case (recovery_cases columns) of being on the owners' accounts; for
+    a team also of being a case of its departments' counterparties and, with ``unassigned``,
+    of being assigned to nobody (assigning is a supervisor's job, so every supervisor sees
+    that pool)."""
     condition = sa.or_(
         case_t.c.assignee_id.in_(owner_ids),
         case_t.c.counterparty_id.in_(
@@ -119,6 +120,12 @@ def account_case_ids(owner_ids, *, departments=None, unassigned: bool = False):
         )
     if unassigned:
         condition = sa.or_(condition, case_t.c.assignee_id.is_(None))
+    return condition
+
+
+def account_case_ids(owner_ids, *, departments=None, unassigned: bool = False):
+    """A SELECT of the cases ``account_cases`` names."""
+    condition = account_cases(owner_ids, departments=departments, unassigned=unassigned)
     return sa.select(case_t.c.id).where(condition)
 
 
@@ -233,21 +240,19 @@ def ranked_query(
         .subquery("broken")
     )
 
-    # The next step of each counterparty's latest activity, when it is due.
+    # The next step of each counterparty's latest activity (by time, then id), when it is due.
+    # The latest is looked up per candidate row, newest first, on the index of activities by
+    # counterparty and time (ix_activities_counterparty_time): a few index entries per account,
+    # where an anti-join against every later activity hashed the whole table.
     later = activity_t.alias("later")
-    latest = ~(
+    latest_id = (
         sa.select(later.c.id)
-        .where(
-            later.c.counterparty_id == activity_t.c.counterparty_id,
-            sa.or_(
-                later.c.occurred_at > activity_t.c.occurred_at,
-                sa.and_(
-                    later.c.occurred_at == activity_t.c.occurred_at, later.c.id > activity_t.c.id
-                ),
-            ),
-        )
-        .exists()
+        .where(later.c.counterparty_id == activity_t.c.counterparty_id)
+        .order_by(later.c.occurred_at.desc(), later.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
     )
+    latest = activity_t.c.id == latest_id
     steps = (
         sa.select(
             activity_t.c.counterparty_id,
@@ -404,12 +409,13 @@ def _as_date(value) -> date | None:
 
 
 def open_breaches_by_counterparty(
-    now: datetime, case_ids=None, levels: Levels | None = None, *, breaches=None
+    now: datetime, case_ids=None, levels: Levels | None = None, *, breaches=None, cases=None
 ) -> dict[int, list[Breach]]:
-    """{counterparty id: its open breaches}: of the cases ``case_ids``, or of ``breaches``
-    already found (their open ones)."""
+    """{counterparty id: its open breaches}: of the cases ``case_ids`` (a SELECT of ids) or
+    ``cases`` (a condition on the case, ``account_cases``), or of ``breaches`` already found
+    (their open ones)."""
     if breaches is None:
-        breaches = find_breaches(now, case_ids=case_ids, levels=levels)
+        breaches = find_breaches(now, case_ids=case_ids, cases=cases, levels=levels)
     by_counterparty: dict[int, list[Breach]] = {}
     for breach in breaches:
         if breach.open:
@@ -437,7 +443,10 @@ def worklist_page(
     page's lines only. ``breaches``: the breaches as of ``now`` of (at least) the accounts'
     cases, when the caller has found them already (the team page)."""
     breaches = open_breaches_by_counterparty(
-        now, account_case_ids(owner_ids, departments=departments), levels, breaches=breaches
+        now,
+        levels=levels,
+        breaches=breaches,
+        cases=account_cases(owner_ids, departments=departments),
     )
     from recovery.limitation.services import earliest_warned_expiry
 

@@ -115,9 +115,9 @@ def team():
     levels = Levels.from_settings()
     team_ids = queries.team_user_ids(current_user)
     departments = queries.department_subtree(current_user.department_id)
-    cases = queries.account_case_ids(team_ids, departments=departments, unassigned=True)
+    cases = queries.account_cases(team_ids, departments=departments, unassigned=True)
     since = now - timedelta(days=LATE_BREACHES_DAYS)
-    breaches = find_breaches(now, case_ids=cases, since=since, levels=levels)
+    breaches = find_breaches(now, cases=cases, since=since, levels=levels)
     page = queries.worklist_page(
         team_ids,
         as_of,
