@@ -192,12 +192,13 @@ def _refresh(app, name: str, compute: Callable[[], object], ttl: int) -> None:
             _running.discard(threading.current_thread())
 
 
-def wait_for_refreshes(timeout: float = 60) -> None:
-    """Wait for the background recomputations started so far (tests, the warm command)."""
+def wait_for_refreshes(seconds: int = 60) -> None:
+    """Wait (up to ``seconds`` each) for the background recomputations started so far
+    (tests)."""
     with _running_lock:
         threads = list(_running)
     for thread in threads:
-        thread.join(timeout)
+        thread.join(seconds)
 
 
 # ---------------------------------------------------------------------------------------------
