@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import settings
 
-from recovery import create_app
+from recovery import PROJECT_ROOT, create_app
 from recovery.extensions import db
 
 TEST_PASSWORD = "correct-horse-9"
@@ -61,6 +61,20 @@ def _upgrade(database_url: str, tmp_path: Path) -> None:
     with app.app_context():
         upgrade()
         db.engine.dispose()
+
+
+def run_bench_generate(url: str, tmp_path: Path, *args: str, timeout: int = 600) -> None:
+    """Run bench/generate.py into ``url`` as a user would (its own process, the test's
+    instance folder); ``args``: sizes, seed and options. Fails with its output."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "RECOVERY_INSTANCE_PATH": str(tmp_path / "instance")}
+    command = [sys.executable, str(PROJECT_ROOT / "bench" / "generate.py"), "--database", url]
+    done = subprocess.run(  # noqa: S603 - our own script
+        [*command, *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 @pytest.fixture(scope="session")

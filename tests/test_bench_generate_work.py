@@ -31,7 +31,7 @@ from recovery.legal.models import (
 from recovery.limitation import queries as limitation_queries
 from recovery.limitation.models import LimitationEvent
 from recovery.parties.models import Contact, Counterparty
-from tests.conftest import base_config, fresh_database_url
+from tests.conftest import base_config, fresh_database_url, run_bench_generate
 
 AS_OF = date(2026, 11, 28)
 LEDGER = ("counterparties", "projects", "contracts", "items", "adjustments", "receipts",
@@ -42,12 +42,9 @@ WORK = ("contacts", "recovery_cases", "activities", "promises", "limitation_even
 
 
 def generate(url: str, tmp_path, *extra: str) -> None:
-    env = {**os.environ, "RECOVERY_INSTANCE_PATH": str(tmp_path / "instance")}
-    command = [
-        sys.executable,
-        str(PROJECT_ROOT / "bench" / "generate.py"),
-        "--database",
+    run_bench_generate(
         url,
+        tmp_path,
         "--counterparties",
         "1000",
         "--projects",
@@ -61,9 +58,7 @@ def generate(url: str, tmp_path, *extra: str) -> None:
         "--as-of",
         AS_OF.isoformat(),
         *extra,
-    ]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout + done.stderr
+    )
 
 
 def ledger_digest() -> dict[str, str]:

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import subprocess
-import sys
 from collections import Counter
 from datetime import date
 
 import sqlalchemy as sa
 from stdnum.cn import uscc
 
-from recovery import PROJECT_ROOT, create_app
+from recovery import create_app
 from recovery.audit.services import verify_chain
 from recovery.auth.models import Department, User
 from recovery.demo.ledger import CONSTRUCTION_TYPES, EXTRA_SALES_USERS, SALES_DEPARTMENTS
@@ -20,7 +17,7 @@ from recovery.extensions import db
 from recovery.ledger import services as ledger
 from recovery.ledger.models import Adjustment, Application, Item, Receipt
 from recovery.parties.models import Contract, Counterparty
-from tests.conftest import base_config, fresh_database_url
+from tests.conftest import base_config, fresh_database_url, run_bench_generate
 
 ANCHOR = "2026-06-30"
 SCALE = "0.1"
@@ -203,12 +200,9 @@ def test_the_same_day_gives_the_same_ledger(app, runner, migrated_database, tmp_
 
 def test_bench_generator_at_a_tiny_scale(migrated_database, tmp_path):
     url = fresh_database_url(migrated_database, tmp_path)
-    env = {**os.environ, "RECOVERY_INSTANCE_PATH": str(tmp_path / "instance")}
-    command = [
-        sys.executable,
-        str(PROJECT_ROOT / "bench" / "generate.py"),
-        "--database",
+    run_bench_generate(
         url,
+        tmp_path,
         "--counterparties",
         "30",
         "--projects",
@@ -219,9 +213,8 @@ def test_bench_generator_at_a_tiny_scale(migrated_database, tmp_path):
         "480",
         "--seed",
         "7",
-    ]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout + done.stderr
+        timeout=300,
+    )
 
     app = create_app(base_config(tmp_path, url))
     with app.app_context():
