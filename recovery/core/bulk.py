@@ -12,7 +12,7 @@ import contextlib
 import operator
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 
 from recovery.extensions import db
 
@@ -25,6 +25,20 @@ def one_of(column, values):
     if db.session.get_bind().dialect.name == "postgresql":
         return column == sa.any_(sa.bindparam(None, values, type_=postgresql.ARRAY(column.type)))
     return column.in_(values)
+
+
+def upsert_statement(table: sa.Table, key: str, update, where=None):
+    """INSERT into ``table``; a row whose ``key`` is taken updates the columns ``update`` to
+    the new row's values instead (ON CONFLICT … DO UPDATE, on both databases). ``where``: a
+    condition the stored row must meet to be updated (else it is left as it is)."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c[key]],
+        set_={name: statement.excluded[name] for name in update},
+        where=where,
+    )
 
 
 def _processors(dialect, types):

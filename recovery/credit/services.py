@@ -28,6 +28,7 @@ from recovery.core.timeutil import utcnow
 from recovery.credit import queries, rules
 from recovery.credit.models import CreditException, CreditGroup, CreditGroupMember, CreditStatus
 from recovery.extensions import db
+from recovery.ledger import overdue
 from recovery.parties.models import Counterparty
 from recovery.settings.models import Setting
 from recovery.settings.registry import SPECS, SettingValueError, parse
@@ -159,18 +160,10 @@ def _store(
         rows.append({**values, "evaluated_at": now, "evaluated_on": as_of})
     if not rows:
         return 0
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(status_t)
-    statement = statement.on_conflict_do_update(
-        index_elements=[status_t.c.counterparty_id],
-        set_={
-            name: statement.excluded[name]
-            for name in (*_COMPARED, "since", "evaluated_at", "evaluated_on")
-        },
+    statement = bulk.upsert_statement(
+        status_t,
+        "counterparty_id",
+        (*_COMPARED, "since", "evaluated_at", "evaluated_on"),
         # The same rule in the statement, for a row written after we read the stored ones.
         where=None if read_at is None else status_t.c.evaluated_at < read_at,
     )
@@ -198,6 +191,8 @@ def reevaluate(counterparty_ids, as_of: date | None = None) -> int:
     ids = queries.group_member_ids(ids)
     figures = queries.figures_for(as_of, pol, ids)
     wanted = {cp: _status_values(cp, f, pol, as_of) for cp, f in figures.items()}
+    # The same changes move the worklist's overdue figures: kept by the same hook.
+    overdue.keep(ids, as_of)
     return _store(wanted, as_of, only_changed=False)
 
 
@@ -213,6 +208,7 @@ def reevaluate_all(as_of: date | None = None) -> int:
     for cp in held - set(figures):
         figures[cp] = rules.Figures()
     wanted = {cp: _status_values(cp, f, pol, as_of) for cp, f in figures.items()}
+    overdue.keep_all(as_of, read_at=read_at)
     # Only what changed is written: no lock on the statuses of everybody else. A status
     # re-evaluated by a change committed meanwhile is left as that change wrote it.
     return _store(wanted, as_of, only_changed=True, read_at=read_at)
@@ -311,13 +307,15 @@ def status_for_page(
 
 def refresh_stale(as_of: date | None = None) -> int:
     """Re-evaluate the counterparties whose status the calendar may have changed (stale_on
-    reached): cheap when nothing is due, so pages call it before reading the statuses."""
+    reached), and those whose kept overdue figures no longer hold (ledger/overdue.py): cheap
+    when nothing is due, so pages call it before reading the statuses."""
     as_of = as_of or company_today()
-    ids = list(
+    ids = set(
         db.session.scalars(
             sa.select(status_t.c.counterparty_id).where(status_t.c.stale_on <= as_of)
         )
     )
+    ids |= set(overdue.stale_ids(as_of))
     return reevaluate(ids, as_of) if ids else 0
 
 

@@ -167,3 +167,29 @@ class Application(db.Model):
     applied_on: Mapped[date]
 
     __table_args__ = (sa.Index("ix_applications_item_date", "item_id", "applied_on", "amount"),)
+
+
+class OverdueFigures(db.Model):
+    """One counterparty's overdue figures as of ``evaluated_on``, kept in step by every ledger
+    write (recovery/ledger/overdue.py): the worklist ranks by them without summing the open
+    items of every account on each request.
+
+    They hold unchanged from ``evaluated_on`` until ``valid_until`` (exclusive; None: until a
+    document changes them): only a document or an item falling due can change which items
+    are overdue, and the amount × days grows by the overdue amount each day. Derived from
+    the audited documents, so not audited itself."""
+
+    __tablename__ = "overdue_figures"
+    __audit__ = False
+
+    counterparty_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("counterparties.id"), primary_key=True
+    )
+    evaluated_on: Mapped[date]
+    valid_until: Mapped[date | None] = mapped_column(index=True)
+    # Integer fen: the outstanding of the overdue items, and Σ outstanding × days past due
+    # as of evaluated_on.
+    overdue_fen: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    fen_days: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    oldest_due_on: Mapped[date | None]
+    evaluated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -38,7 +38,7 @@ from recovery.core.money import from_fen
 from recovery.core.pagination import PER_PAGE, Page
 from recovery.core.sqltime import days_between
 from recovery.extensions import db
-from recovery.ledger import queries as ledger_queries
+from recovery.ledger import overdue
 from recovery.parties.models import Counterparty
 from recovery.worklist.service_levels import Breach, Levels, find_breaches
 
@@ -206,22 +206,9 @@ def ranked_query(
     accounts = _accounts_with_codes(owner_ids).cte("accounts").prefix_with("MATERIALIZED")
     in_accounts = sa.select(accounts.c.id)
 
-    # Overdue items: amount, amount × days, the oldest due date. Only items open now (or
-    # moved after the date) can be open as of it: the partial index of open items is read.
-    b = ledger_queries.outstanding_items(as_of, open_only=True)
-    days = days_between(as_of, b.c.due_on)
-    debts = (
-        sa.select(
-            b.c.counterparty_id,
-            sa.func.sum(b.c.outstanding_fen).label("overdue_fen"),
-            sa.func.sum(b.c.outstanding_fen * days).label("fen_days"),
-            sa.func.max(days).label("days_overdue"),
-            sa.func.min(b.c.due_on).label("oldest_due_on"),
-        )
-        .where(b.c.due_on < as_of, b.c.outstanding_fen > 0, b.c.counterparty_id.in_(in_accounts))
-        .group_by(b.c.counterparty_id)
-        .subquery("debts")
-    )
+    # Overdue amount, amount × days, the oldest due date: kept per counterparty by the
+    # ledger's writes, summed from the open items only where the kept figures do not hold.
+    debts = overdue.figures(as_of, in_accounts).subquery("debts")
 
     # Broken promises nobody has acted on since they fell due.
     promises = promise_status_rows(as_of, counterparty_ids=in_accounts).subquery("promises")
@@ -589,15 +576,15 @@ class MemberRow:
 
 def team_members(team: list[int], as_of: date, breaches: list[Breach]) -> list[MemberRow]:
     """Per member of the team: accounts responsible for, their overdue, open cases assigned."""
-    b = ledger_queries.outstanding_items(as_of)
-    overdue = (
+    members_accounts = sa.select(cp_t.c.id).where(cp_t.c.responsible_id.in_(team))
+    debts = overdue.figures(as_of, members_accounts).subquery("debts")
+    overdue_by_member = (
         sa.select(
             cp_t.c.responsible_id.label("user_id"),
-            sa.func.sum(b.c.outstanding_fen).label("overdue_fen"),
+            sa.func.sum(debts.c.overdue_fen).label("overdue_fen"),
         )
-        .select_from(b)
-        .join(cp_t, cp_t.c.id == b.c.counterparty_id)
-        .where(b.c.due_on < as_of, b.c.outstanding_fen > 0, cp_t.c.responsible_id.in_(team))
+        .select_from(debts)
+        .join(cp_t, cp_t.c.id == debts.c.counterparty_id)
         .group_by(cp_t.c.responsible_id)
         .subquery("overdue")
     )
@@ -619,13 +606,13 @@ def team_members(team: list[int], as_of: date, breaches: list[Breach]) -> list[M
             users_t.c.display_name,
             Department.__table__.c.name.label("department"),
             sa.func.coalesce(accounts.c.accounts, 0).label("accounts"),
-            sa.func.coalesce(overdue.c.overdue_fen, 0).label("overdue_fen"),
+            sa.func.coalesce(overdue_by_member.c.overdue_fen, 0).label("overdue_fen"),
             sa.func.coalesce(cases.c.cases, 0).label("cases"),
         )
         .select_from(users_t)
         .outerjoin(Department.__table__, Department.__table__.c.id == users_t.c.department_id)
         .outerjoin(accounts, accounts.c.user_id == users_t.c.id)
-        .outerjoin(overdue, overdue.c.user_id == users_t.c.id)
+        .outerjoin(overdue_by_member, overdue_by_member.c.user_id == users_t.c.id)
         .outerjoin(cases, cases.c.user_id == users_t.c.id)
         .where(users_t.c.id.in_(team))
         .order_by(users_t.c.display_name)

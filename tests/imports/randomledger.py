@@ -197,9 +197,11 @@ def build(seed: int, counterparties=4, items=14, receipts=10, credits=True) -> N
 def wipe() -> None:
     """Empty the ledger (not users, departments or the audit trail)."""
     from recovery.credit.models import CreditStatus
+    from recovery.ledger.models import OverdueFigures
 
-    # The credit status rows name counterparties (kept up by the credit listener).
-    models = (Application, Adjustment, Receipt, Item, Contract, Project, Contact, CreditStatus)
+    # The credit status and kept overdue rows name counterparties (kept by the listener).
+    kept = (CreditStatus, OverdueFigures)
+    models = (Application, Adjustment, Receipt, Item, Contract, Project, Contact, *kept)
     for model in (*models, Counterparty):
         db.session.execute(sa.delete(model))
     db.session.commit()
