@@ -77,6 +77,23 @@ class Activity(db.Model):
             name="review_status",
         ),
         sa.Index("ix_activities_counterparty_time", "counterparty_id", "occurred_at"),
+        # The interruptions of limitation by counterparty and time (a small part of the
+        # activities): the limitation sign's "none since that day" and latest-of-each-kind.
+        sa.Index(
+            "ix_activities_interrupting",
+            "counterparty_id",
+            "occurred_at",
+            sqlite_where=sa.text("interrupts_limitation IS 1"),
+            postgresql_where=sa.text("interrupts_limitation IS TRUE"),
+        ),
+        # The next steps by counterparty: the worklist's "next step due" per account.
+        sa.Index(
+            "ix_activities_counterparty_next_step",
+            "counterparty_id",
+            "next_step_on",
+            sqlite_where=sa.text("next_step_on IS NOT NULL"),
+            postgresql_where=sa.text("next_step_on IS NOT NULL"),
+        ),
     )
 
 

@@ -904,9 +904,55 @@ def _plain_starts(as_of: date, item_filter: LimitationFilter, last_start: date):
     ).where(*_plain_conditions(b, as_of, last_start))
 
 
+def _claimed_items_running(as_of: date):
+    """A SELECT of the ids of the items a suit filed by the date claims and whose latest such
+    suit lets a period run as of the date: a judgment in force and no enforcement applied for
+    (the two years), or proceedings ended without a judgment (the three years again). While a
+    suit is pending or enforcement has been applied for no period runs (rules.expiry), so
+    those items are neither plain nor within any window. None while the legal part is not
+    installed."""
+    lawsuit_tables = _lawsuit_tables()
+    if lawsuit_tables is None:
+        return None
+    lawsuits_t, referral_items_t = lawsuit_tables
+    later_suit, later_claim = lawsuits_t.alias("later_suit"), referral_items_t.alias("later_claim")
+    filed = sa.and_(lawsuits_t.c.filed_on <= as_of, referral_items_t.c.claimed.is_(True))
+    # A later suit (by filing date, then id — the order _candidates takes the latest in)
+    # claiming the same item.
+    superseded = (
+        sa.select(later_suit.c.id)
+        .join(later_claim, later_claim.c.referral_id == later_suit.c.referral_id)
+        .where(
+            later_claim.c.item_id == referral_items_t.c.item_id,
+            later_claim.c.claimed.is_(True),
+            later_suit.c.filed_on <= as_of,
+            sa.tuple_(later_suit.c.filed_on, later_suit.c.id)
+            > sa.tuple_(lawsuits_t.c.filed_on, lawsuits_t.c.id),
+        )
+        .exists()
+    )
+    in_force = lawsuits_t.c.judgment_effective_on <= as_of
+    running = sa.or_(
+        sa.and_(
+            in_force,
+            sa.or_(lawsuits_t.c.enforcement_on.is_(None), lawsuits_t.c.enforcement_on > as_of),
+        ),
+        sa.and_(
+            sa.or_(lawsuits_t.c.judgment_effective_on.is_(None), ~in_force),
+            lawsuits_t.c.closed_on <= as_of,
+        ),
+    )
+    return (
+        sa.select(referral_items_t.c.item_id)
+        .join(lawsuits_t, lawsuits_t.c.referral_id == referral_items_t.c.referral_id)
+        .where(filed, ~superseded, running)
+    )
+
+
 def _not_plain_items(as_of: date):
     """A SELECT of the ids of the items whose end more than art. 203 may move: installments
-    of one debt, items with a suspension recorded, items a suit claims (all few). (The other
+    of one debt, items with a suspension recorded, items a suit claims (all few) — of these
+    last only those whose latest suit lets a period run (_claimed_items_running). (The other
     installments of a sued debt are installments.)"""
     parts = [
         sa.select(items_t.c.id)
@@ -914,7 +960,7 @@ def _not_plain_items(as_of: date):
         .where(contracts_t.c.installments.is_(True)),
         sa.select(events_t.c.item_id).where(_suspension_counts(events_t, as_of)),
     ]
-    claimed = _claimed_items(as_of)
+    claimed = _claimed_items_running(as_of)
     if claimed is not None:
         parts.append(claimed)
     return sa.union(*parts)

@@ -173,6 +173,35 @@ def scene(lim):
     sued_cp = lim.counterparty("SUED")
     sued = item(sued_cp, "SUED")
     _sue(lim, sued_cp, [sued], t - 10 * DAY)
+    # Suits at each stage the count reads in SQL (_claimed_items_running): a judgment in
+    # force runs the two years; enforcement applied for stops them; proceedings ended without
+    # a judgment run the three years again; a later suit pending stops an earlier judgment's.
+    in_force = date(2023, 8, 1)
+    judged = lim.counterparty("SUED-JUDGED")
+    _sue(
+        lim,
+        judged,
+        [item(judged, "SUED-JUDGED")],
+        date(2023, 1, 10),
+        judgment_effective_on=in_force,
+    )
+    enforcing = lim.counterparty("SUED-ENFORCING")
+    _sue(
+        lim,
+        enforcing,
+        [item(enforcing, "SUED-ENFORCING")],
+        date(2023, 1, 11),
+        judgment_effective_on=in_force,
+        enforcement_on=date(2023, 10, 9),
+    )
+    ended = lim.counterparty("SUED-CLOSED")
+    _sue(lim, ended, [item(ended, "SUED-CLOSED")], date(2022, 6, 1), closed_on=date(2022, 8, 1))
+    twice = lim.counterparty("SUED-TWICE")
+    twice_item = item(twice, "SUED-TWICE")
+    first = _sue(lim, twice, [twice_item], date(2023, 1, 12), judgment_effective_on=in_force)
+    first.case.status, first.case.outcome = "closed", "written_off"  # a new case, a new suit
+    db.session.flush()
+    _sue(lim, twice, [twice_item], date(2024, 2, 1))
     return {"t": t, "branch": branch, "parent": parent}
 
 
@@ -192,6 +221,8 @@ def test_the_count_and_the_signs_agree_with_the_full_rule(lim, scene):
         "ACK-WITHDRAWN",
         "INST-1",
         "INST-2",
+        "SUED-JUDGED",
+        "SUED-CLOSED",
     }
     assert services.expiring_count(AS_OF, WITHIN) == len(within)
     for as_of in (AS_OF, AS_OF + 25 * DAY, date(2024, 12, 31), date(2026, 3, 2)):

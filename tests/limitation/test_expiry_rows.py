@@ -287,11 +287,12 @@ def test_a_suit_filed_interrupts_the_items_claimed_in_its_referral(lim):
     assert item_history(dropped, AS_OF).lawsuits == []
 
 
-def _sue(lim, cp, items, filed_on, **steps):
+def _sue(lim, cp, items, filed_on, case=None, **steps):
+    """A suit filed on the day claiming the items (on ``case``, or a case opened for it)."""
     from recovery.legal.models import Lawsuit, Referral, ReferralItem
 
     legal = lim.user(f"legal{filed_on:%y%m%d}", "legal")
-    case = lim.case(cp, opened_at=L(filed_on.year, filed_on.month, 1, 9))
+    case = case or lim.case(cp, opened_at=L(filed_on.year, filed_on.month, 1, 9))
     referral = Referral(
         number=f"LR-{filed_on.isoformat()}",
         case_id=case.id,
