@@ -16,7 +16,9 @@ Four kinds of user, in the proportions of a working day:
 Every receipt the ERP users post is written, with its key and the answer's status and id, to
 ``LOADTEST_RECEIPTS`` (one JSON line each) so that run.py can check afterwards that none was
 lost or written twice. The accounts and tokens come from ``LOADTEST_ACCOUNTS`` (JSON written
-by run.py). Requests are named by their route, so the statistics group them.
+by run.py). Requests are named by their route, so the statistics group them; each request's
+moment, name and time go to ``LOADTEST_TIMELINE`` (CSV), so that run.py can tell the users'
+arrival from the steady state.
 """
 
 from __future__ import annotations
@@ -31,13 +33,27 @@ from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between, events, task
 
 ACCOUNTS = json.loads(Path(os.environ["LOADTEST_ACCOUNTS"]).read_text("utf-8"))
 RECEIPTS_LOG = os.environ["LOADTEST_RECEIPTS"]
 AS_OF = ACCOUNTS["as_of"]
 _log_lock = threading.Lock()
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+_timeline = open(os.environ["LOADTEST_TIMELINE"], "a", encoding="utf-8")  # noqa: SIM115
+
+
+@events.request.add_listener
+def _on_request(request_type, name, response_time, start_time=None, **_kwargs):
+    with _log_lock:
+        _timeline.write(f"{start_time or 0:.3f},{request_type} {name},{response_time:.1f}\n")
+
+
+@events.quitting.add_listener
+def _on_quitting(**_kwargs):
+    _timeline.close()
 
 
 def csrf_of(html: str) -> str:
