@@ -27,16 +27,20 @@ def one_of(column, values):
     return column.in_(values)
 
 
-def upsert_statement(table: sa.Table, key: str, update, where=None):
+def dialect_insert(dialect: str):
+    """The INSERT construct with ON CONFLICT of the dialect (PostgreSQL's or SQLite's)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def upsert_statement(table: sa.Table, key: str, update, where=None, set_=None):
     """INSERT into ``table``; a row whose ``key`` is taken updates the columns ``update`` to
-    the new row's values instead (ON CONFLICT … DO UPDATE, on both databases). ``where``: a
-    condition the stored row must meet to be updated (else it is left as it is)."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table)
+    the new row's values instead (ON CONFLICT … DO UPDATE, on both databases), and those of
+    ``set_`` to its expressions. ``where``: a condition the stored row must meet to be
+    updated (else it is left as it is)."""
+    statement = dialect_insert(db.session.get_bind().dialect.name)(table)
     return statement.on_conflict_do_update(
         index_elements=[table.c[key]],
-        set_={name: statement.excluded[name] for name in update},
+        set_={**{name: statement.excluded[name] for name in update}, **(set_ or {})},
         where=where,
     )
 

@@ -15,32 +15,14 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from sqlalchemy import event, inspect
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
+
+from recovery.core.history import attribute_values, install_session_listeners
 
 logger = logging.getLogger(__name__)
 
 PENDING = "credit_pending"
-
-_installed = False
-
-
-def _values(session: Session, obj, attribute: str) -> set:
-    """The values ``attribute`` had before and after this flush; read from the row when the
-    attribute was never loaded (an object changed after a commit expired it)."""
-    state = inspect(obj)
-    history = state.attrs[attribute].history
-    values = set(history.added or ()) | set(history.deleted or ()) | set(history.unchanged or ())
-    values = {v for v in values if v is not None}
-    if not values and state.identity is not None:
-        table = state.mapper.local_table
-        column = state.mapper.get_property(attribute).columns[0]
-        value = session.connection().scalar(
-            sa.select(column).where(table.c.id == state.identity[0])
-        )
-        if value is not None:
-            values.add(value)
-    return values
 
 
 def _after_flush(session: Session, _context) -> None:
@@ -73,15 +55,15 @@ def _after_flush(session: Session, _context) -> None:
     ]
     for obj in [*session.new, *dirty, *session.deleted]:
         if isinstance(obj, Item | Receipt | Application | Promise | Lawsuit):
-            touched |= _values(session, obj, "counterparty_id")
+            touched |= attribute_values(session, obj, "counterparty_id")
         elif isinstance(obj, Adjustment):
-            item_ids |= _values(session, obj, "item_id")
+            item_ids |= attribute_values(session, obj, "item_id")
         elif isinstance(obj, Counterparty):
             if obj.id is not None and inspect(obj).attrs.credit_limit.history.has_changes():
                 touched.add(obj.id)
         elif isinstance(obj, CreditGroupMember):
-            touched |= _values(session, obj, "counterparty_id")
-            group_ids |= _values(session, obj, "group_id")
+            touched |= attribute_values(session, obj, "counterparty_id")
+            group_ids |= attribute_values(session, obj, "group_id")
         elif isinstance(obj, CreditGroup) and obj.id is not None:
             group_ids.add(obj.id)
     if item_ids:
@@ -135,18 +117,8 @@ def _forget(session: Session, *_args) -> None:
     session.info.pop(PENDING, None)
 
 
-def _transaction_end(session: Session, transaction) -> None:
-    if transaction.parent is None:
-        _forget(session)
-
-
 def install() -> None:
     """Attach the listeners to every ORM session (idempotent)."""
-    global _installed
-    if _installed:
-        return
-    event.listen(Session, "after_flush", _after_flush)
-    event.listen(Session, "before_commit", _before_commit)
-    event.listen(Session, "after_rollback", _forget)
-    event.listen(Session, "after_transaction_end", _transaction_end)
-    _installed = True
+    install_session_listeners(
+        "credit holds", after_flush=_after_flush, before_commit=_before_commit, forget=_forget
+    )

@@ -242,8 +242,10 @@ def _run(kind: str, path: Path, dry_run: bool, progress: Progress, result: Resul
     reallocate_many(plan.affected, lambda done, total: progress("allocating", done, total))
     result.reallocated = len(plan.affected)
     from recovery.credit.services import reevaluate  # credit holds follow the new rows
+    from recovery.limitation import kept  # and the worklist's limitation signs
 
     reevaluate(plan.affected)
+    kept.invalidate(plan.affected)
 
 
 def save_upload(stream, suffix: str, folder: Path | str) -> Path:

@@ -72,3 +72,37 @@ class LimitationWarning(db.Model):
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (sa.UniqueConstraint("item_id", "threshold_days", "expires_on", "user_id"),)
+
+
+class LimitationSign(db.Model):
+    """One counterparty's worklist sign (recovery/limitation/kept.py): the earliest end of
+    limitation among its open items within the longest warning, as found on ``evaluated_on``
+    under the rule basis ``basis`` (the window and the official calendar's version).
+
+    Every write that can move a period (items, payments, activities, promises, recorded
+    events, suits, installments) bumps ``version`` and clears ``evaluated_on`` in its own
+    transaction; a reader that finds the row cleared, of another day or another basis,
+    computes the sign and writes it back only if ``version`` is still the one it read.
+    Derived from audited records, so not audited itself."""
+
+    __tablename__ = "limitation_signs"
+    __audit__ = False
+
+    counterparty_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("counterparties.id"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    evaluated_on: Mapped[date | None]
+    basis: Mapped[str | None] = mapped_column(sa.String(40))
+    earliest_expiry: Mapped[date | None]
+    evaluated_at: Mapped[datetime | None]
+
+
+def _install_listeners() -> None:
+    # Imported here: the listeners need the model above (as recovery.credit does).
+    from recovery.limitation import kept
+
+    kept.install()
+
+
+_install_listeners()

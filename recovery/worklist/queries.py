@@ -435,10 +435,9 @@ def worklist_page(
         breaches=breaches,
         cases=account_cases(owner_ids, departments=departments),
     )
-    from recovery.limitation.services import earliest_warned_expiry
+    from recovery.limitation.services import kept_warned_expiry
 
-    accounts = account_ids(owner_ids).subquery("accounts")
-    limitation = earliest_warned_expiry(as_of, sa.select(accounts.c.id))
+    limitation = kept_warned_expiry(as_of, db.session.scalars(account_ids(owner_ids)).all())
     signs = {
         "breach_counterparties": breaches.keys(),
         "approver": approver,

@@ -198,9 +198,10 @@ def wipe() -> None:
     """Empty the ledger (not users, departments or the audit trail)."""
     from recovery.credit.models import CreditStatus
     from recovery.ledger.models import OverdueFigures
+    from recovery.limitation.models import LimitationSign
 
-    # The credit status and kept overdue rows name counterparties (kept by the listener).
-    kept = (CreditStatus, OverdueFigures)
+    # The kept rows name counterparties (credit status, overdue figures, limitation signs).
+    kept = (CreditStatus, OverdueFigures, LimitationSign)
     models = (Application, Adjustment, Receipt, Item, Contract, Project, Contact, *kept)
     for model in (*models, Counterparty):
         db.session.execute(sa.delete(model))
