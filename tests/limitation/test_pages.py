@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from recovery.audit.models import AuditLog
+from recovery.credit.services import company_today
 from recovery.extensions import db
 from recovery.limitation.models import LimitationEvent
 from recovery.parties.models import Contract, Counterparty
@@ -100,7 +101,9 @@ def test_recording_an_interruption_refuses_the_future_and_dates_before_due(clien
     english(client)
     url = f"/limitation/items/{ids['spring']}/events/new"
     assert client.get(url).status_code == 200
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    # The company's tomorrow (Asia/Shanghai): the UTC date is a day behind from 16:00 UTC.
+    with app.app_context():
+        tomorrow = (company_today() + timedelta(days=1)).isoformat()
     response = client.post(
         url, data={"kind": "acknowledgement", "dated_on": tomorrow, "note": "signed letter"}
     )
