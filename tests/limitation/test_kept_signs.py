@@ -180,3 +180,50 @@ def test_the_worklist_reads_the_kept_signs(lim, committed):
     assert [(ln.counterparty_id, ln.limitation_on) for ln in again.items] == [
         (ln.counterparty_id, ln.limitation_on) for ln in first.items
     ]
+
+
+def test_the_worklist_page_shows_the_kept_signs_and_a_write_moves_them(lim, committed, client):
+    """Through the browser's route: the signs the page shows are the rule's for today, kept
+    by the first visit; a visit logged with proof of a demand clears one and the next visit
+    shows the new end."""
+    from recovery.credit.services import company_today
+    from tests.conftest import login
+
+    sales = lim.user("owner2", "sales")
+    codes = ("PLAIN", "LETTER-ON-T", "VISIT", "PROMISED")
+    for code in codes:
+        _cp(code).responsible_id = sales.id
+    db.session.commit()
+    today = company_today()
+    owned = {_cp(code).id for code in codes}
+
+    def shown() -> list[str]:
+        html = client.get("/worklist/").get_data(as_text=True)
+        return sorted(
+            line.split("</span>")[1].strip() for line in html.split('data-reason="limitation">')[1:]
+        )
+
+    def expected() -> list[str]:
+        rule = {cp: d for cp, d in reference_earliest(today, 180).items() if cp in owned}
+        return sorted(d.isoformat() for d in rule.values())
+
+    login(client, "owner2")
+    before = expected()
+    assert before and all(any(day in text for text in shown()) for day in before)
+    assert {cp for cp, row in _rows().items() if row[1] == today} >= owned
+    # An acknowledgement (a visit) today restarts PLAIN's periods: its sign goes.
+    plain = _cp("PLAIN")
+    lim.activity(
+        plain,
+        sales,
+        L(today.year, today.month, today.day, 9),
+        kind="visit",
+        interrupts_limitation=True,
+        summary="visit",
+    )
+    db.session.commit()
+    assert _rows()[plain.id][1] is None
+    after = expected()
+    assert after != before
+    page = shown()
+    assert len(page) == len(after) and all(any(day in text for text in page) for day in after)
