@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
+
+
+def as_date(value) -> date | None:
+    """A date read back from SQL: aggregates of date columns (MIN, MAX) come back as text on
+    SQLite, a timestamp as a datetime; None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
 
 
 class days_between(FunctionElement):  # noqa: N801 - reads like the SQL function it stands for

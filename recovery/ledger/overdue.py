@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 
 from recovery.core import bulk
-from recovery.core.sqltime import days_between
+from recovery.core.sqltime import as_date, days_between
 from recovery.core.timeutil import utcnow
 from recovery.extensions import db
 from recovery.ledger import queries as ledger_queries
@@ -106,21 +106,16 @@ def _validity(as_of: date, ids: list[int] | None) -> dict[int, date]:
     for row in db.session.execute(query):
         days = []
         if row.next_due is not None:
-            due = _as_date(row.next_due)
+            due = as_date(row.next_due)
             if (date.max - due).days >= 1:
                 days.append(due + timedelta(days=1))
         if row.next_rec is not None:
-            days.append(_as_date(row.next_rec))
+            days.append(as_date(row.next_rec))
         if row.moved_later:
             days.append(as_of + timedelta(days=1))
         if days:
             found[row.counterparty_id] = min(days)
     return found
-
-
-def _as_date(value) -> date:
-    """Aggregates of date columns come back as text on SQLite."""
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 def keep(counterparty_ids, as_of: date) -> int:
@@ -163,7 +158,7 @@ def _write(
             rows[row.counterparty_id].update(
                 overdue_fen=int(row.overdue_fen),
                 fen_days=int(row.fen_days),
-                oldest_due_on=_as_date(row.oldest_due_on),
+                oldest_due_on=as_date(row.oldest_due_on),
             )
     for cp, day in _validity(as_of, None if everybody else ids).items():
         if cp in rows:

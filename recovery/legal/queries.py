@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from recovery.cases.models import RecoveryCase
 from recovery.core.money import from_fen
+from recovery.core.sqltime import as_date
 from recovery.extensions import db
 from recovery.ledger.models import Item, Receipt
 from recovery.legal.models import (
@@ -170,12 +171,6 @@ class SuitRow:
     recovered: Decimal
 
 
-def _as_date(value):
-    if isinstance(value, str):  # SQLite hands back an aggregate of dates as text
-        return date.fromisoformat(value)
-    return value
-
-
 def suit_rows(user_id: int | None, today: date, *, closed: bool = False, limit: int = 200):
     """Suits not closed (or closed, most recent first), with the next hearing from today on
     and what enforcement recovered so far."""
@@ -201,7 +196,7 @@ def suit_rows(user_id: int | None, today: date, *, closed: bool = False, limit: 
             stage_order, Lawsuit.filed_on, Lawsuit.id
         )
     return [
-        SuitRow(row[0], _as_date(row.next_hearing), from_fen(int(row.rec or 0)))
+        SuitRow(row[0], as_date(row.next_hearing), from_fen(int(row.rec or 0)))
         for row in db.session.execute(query.limit(limit))
     ]
 

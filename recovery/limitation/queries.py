@@ -31,7 +31,7 @@ from flask_babel import gettext as _
 
 from recovery.activities.models import Activity, Promise
 from recovery.core.money import from_fen
-from recovery.core.sqltime import not_indexed
+from recovery.core.sqltime import as_date, not_indexed
 from recovery.extensions import db
 from recovery.ledger import queries as ledger_queries
 from recovery.ledger.models import Adjustment, Application, Item
@@ -320,15 +320,6 @@ def rule_note(row: ExpiryRow) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # SQL
-
-
-def _as_date(value) -> date | None:
-    """Aggregates of date columns may come back as text on SQLite."""
-    if value is None or isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if isinstance(value, datetime):
-        return value.date()
-    return date.fromisoformat(str(value)[:10])
 
 
 def _as_moment(value) -> datetime | None:
@@ -651,11 +642,11 @@ def _proceedings(suit_ids) -> dict[int, rules.Proceedings]:
             ).where(lawsuits_t.c.id.in_(ids[start : start + 500]))
         ):
             found[row.id] = rules.Proceedings(
-                filed_on=_as_date(row.filed_on),
-                judgment_effective_on=_as_date(row.judgment_effective_on),
-                performance_deadline=_as_date(row.performance_deadline),
-                enforcement_on=_as_date(row.enforcement_on),
-                closed_on=_as_date(row.closed_on),
+                filed_on=as_date(row.filed_on),
+                judgment_effective_on=as_date(row.judgment_effective_on),
+                performance_deadline=as_date(row.performance_deadline),
+                enforcement_on=as_date(row.enforcement_on),
+                closed_on=as_date(row.closed_on),
             )
     return found
 
@@ -700,7 +691,7 @@ def _recorded_events(as_of: date, item_filter: LimitationFilter, rows=None):
         query = query.where(items_t.c.counterparty_id == item_filter.counterparty_id)
     by_item, by_contract = defaultdict(list), defaultdict(list)
     for row in db.session.execute(query):
-        event = (row.kind, _as_date(row.dated_on), _as_date(row.ended_on))
+        event = (row.kind, as_date(row.dated_on), as_date(row.ended_on))
         by_item[row.item_id].append(event)
         if row.contract_id is not None:
             by_contract[row.contract_id].append(event)
@@ -712,18 +703,18 @@ def _row(row, as_of: date, recorded, proceedings) -> ExpiryRow:
     grouped = row.contract_number is not None
     own = by_contract.get(row.contract_id, []) if grouped else by_item.get(row.item_id, [])
     events = [
-        rules.Event(_as_date(row.paid_on), "payment") if row.paid_on else None,
+        rules.Event(as_date(row.paid_on), "payment") if row.paid_on else None,
         rules.Event(to_local(_as_moment(row.demand_at)).date(), "demand")
         if row.demand_at
         else None,
         rules.Event(to_local(_as_moment(row.acknowledged_at)).date(), "acknowledgement")
         if row.acknowledged_at
         else None,
-        rules.Event(_as_date(row.promised_on), "promise") if row.promised_on else None,
+        rules.Event(as_date(row.promised_on), "promise") if row.promised_on else None,
     ]
     events += [rules.Event(on, kind) for kind, on, _end in own if kind != "suspension"]
     suspensions = [rules.Suspension(on, end) for kind, on, end in own if kind == "suspension"]
-    due_on = _as_date(row.base_due)
+    due_on = as_date(row.base_due)
     return ExpiryRow(
         item_id=row.item_id,
         document_no=row.document_no,
@@ -731,7 +722,7 @@ def _row(row, as_of: date, recorded, proceedings) -> ExpiryRow:
         counterparty_code=row.counterparty_code,
         counterparty_name=row.counterparty_name,
         outstanding=from_fen(int(row.outstanding_fen)),
-        due_on=_as_date(row.due_on),
+        due_on=as_date(row.due_on),
         responsible_id=row.responsible_id,
         department_id=row.department_id,
         contract_number=row.contract_number,
@@ -989,8 +980,8 @@ def expiring_count(as_of: date, within: int, department_id: int | None = None) -
 
 def _runs_from(row) -> date:
     """The day a plain item's period runs from: its due date or its latest interruption."""
-    days = [_as_date(row["base_due"])]
-    days += [_as_date(row[name]) for name in DATED if row[name] is not None]
+    days = [as_date(row["base_due"])]
+    days += [as_date(row[name]) for name in DATED if row[name] is not None]
     days += [to_local(_as_moment(row[name])).date() for name in MOMENTS if row[name] is not None]
     return max(days)
 

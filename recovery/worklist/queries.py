@@ -36,7 +36,7 @@ from recovery.cases.models import ExtensionRequest, RecoveryCase, Strategy
 from recovery.core.bulk import one_of
 from recovery.core.money import from_fen
 from recovery.core.pagination import PER_PAGE, Page
-from recovery.core.sqltime import days_between
+from recovery.core.sqltime import as_date, days_between
 from recovery.extensions import db
 from recovery.ledger import overdue
 from recovery.parties.models import Counterparty
@@ -378,21 +378,14 @@ def _line(row, breaches: dict[int, list[Breach]], limitation=None) -> WorkLine:
         exposure=from_fen(int(row.fen_days or 0)),
         broken_promises=int(row.broken or 0),
         next_step=row.next_step,
-        next_step_on=_as_date(row.next_step_on),
-        oldest_due_on=_as_date(row.oldest_due_on),
+        next_step_on=as_date(row.next_step_on),
+        oldest_due_on=as_date(row.oldest_due_on),
         limitation_flag=bool(row.limitation_flag),
         approvals=int(row.approvals or 0),
         attention=int(row.attention or 0),
         breaches=breaches.get(row.counterparty_id, []),
         limitation_on=(limitation or {}).get(row.counterparty_id),
     )
-
-
-def _as_date(value) -> date | None:
-    """Aggregates of date columns come back as text on SQLite."""
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
 
 
 def open_breaches_by_counterparty(

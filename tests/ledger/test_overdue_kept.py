@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 
+from recovery.core.sqltime import as_date
 from recovery.credit import services as credit_services
 from recovery.extensions import db
 from recovery.ledger import overdue
@@ -35,7 +36,7 @@ def _rows(query) -> dict[int, tuple]:
             int(row.overdue_fen),
             int(row.fen_days),
             int(row.days_overdue),
-            overdue._as_date(row.oldest_due_on),
+            as_date(row.oldest_due_on),
         )
     return {cp: values for cp, values in found.items() if values[0] > 0}
 
