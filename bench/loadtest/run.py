@@ -77,13 +77,15 @@ def prepare(url: str, as_of: date, password: str) -> dict:
     """Migrate, create the accounts and the token, pick what the users will visit."""
     env = {**os.environ, "RECOVERY_DATABASE_URL": url}
     # What a running installation keeps up: the schema, the dashboard's month-end snapshots
-    # and the credit holds (a generated ledger was bulk-loaded past the listeners), and the
-    # dashboard's usual views computed, as the deployment's scheduled `dashboard warm` does.
+    # and the credit holds (a generated ledger was bulk-loaded past the listeners), the
+    # dashboard's usual views computed, as the deployment's scheduled `dashboard warm` does,
+    # and the worklist's limitation signs kept for the day, as its daily `keep-signs` does.
     for command in (
         ["db", "upgrade"],
         ["dashboard", "snapshots"],
         ["credit", "reevaluate"],
         ["dashboard", "warm"],
+        ["limitation", "keep-signs"],
     ):
         flask = [str(BIN / "flask"), "--app", "recovery", *command]
         subprocess.run(flask, env=env, check=True)  # noqa: S603 - our own command line

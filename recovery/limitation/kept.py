@@ -144,6 +144,27 @@ def earliest_warned(as_of: date, within: int, counterparty_ids: list[int]) -> di
     """{counterparty_id: the earliest expiry} of those counterparties with an open item whose
     limitation ends within ``within`` days of the date (or has ended): the kept signs where
     they were found on the date under this basis, the others computed and kept."""
+    return _read_or_compute(as_of, within, counterparty_ids)[0]
+
+
+def keep_all(as_of: date, within: int, chunk: int = 2000) -> tuple[int, int]:
+    """Keep every counterparty's sign for the day, a chunk at a time (the daily command
+    ``flask limitation keep-signs``: the first worklists of the morning then read them
+    instead of computing a salesperson's thousands of accounts). Returns (counterparties,
+    signs computed); a second run the same day computes none."""
+    from recovery.limitation.queries import cp_t
+
+    ids = list(db.session.scalars(sa.select(cp_t.c.id).order_by(cp_t.c.id)))
+    computed = 0
+    for start in range(0, len(ids), chunk):
+        computed += _read_or_compute(as_of, within, ids[start : start + chunk])[1]
+    return len(ids), computed
+
+
+def _read_or_compute(
+    as_of: date, within: int, counterparty_ids: list[int]
+) -> tuple[dict[int, date], int]:
+    """``earliest_warned``'s answer and how many signs it had to compute."""
     signs_t = _signs()
     from recovery.limitation.queries import cp_t, earliest_expiry_by_counterparty
 
@@ -169,13 +190,13 @@ def earliest_warned(as_of: date, within: int, counterparty_ids: list[int]) -> di
             else:
                 stale[row.counterparty_id] = row.version
     if not stale:
-        return found
+        return found, 0
     computed = earliest_expiry_by_counterparty(
         as_of, within, sa.select(cp_t.c.id).where(bulk.one_of(cp_t.c.id, sorted(stale)))
     )
     found.update(computed)
     _keep(as_of, wanted, stale, computed)
-    return found
+    return found, len(stale)
 
 
 def _keep(as_of: date, wanted: str, stale: dict[int, int | None], computed: dict) -> None:

@@ -302,3 +302,23 @@ def warn(as_of):
         click.echo(f"failed for {address}: {reason}", err=True)
     if run.failed:
         raise SystemExit(1)
+
+
+@bp.cli.command("keep-signs")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=ISO_DATE,
+    default=None,
+    help="The day the signs are kept for (default: today in Beijing).",
+)
+@with_appcontext
+def keep_signs(as_of):
+    """Keep every counterparty's worklist limitation sign for the day (run it daily, just
+    after midnight in Beijing: the first worklists of the morning read them)."""
+    day = as_of or company_today()
+    counterparties, computed = services.keep_signs(day)
+    click.echo(
+        f"As of {day.isoformat()}: {counterparties} counterparties, {computed} sign(s) computed "
+        "and kept."
+    )

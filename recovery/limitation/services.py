@@ -216,6 +216,17 @@ def kept_warned_expiry(as_of: date, counterparty_ids: list[int]) -> dict[int, da
     return kept.earliest_warned(as_of, thresholds[0], counterparty_ids)
 
 
+def keep_signs(as_of: date) -> tuple[int, int]:
+    """Keep every counterparty's worklist sign for the day (the daily command); returns
+    (counterparties, signs computed). Nothing to keep when no warning is set."""
+    thresholds = warning_days()
+    if not thresholds:
+        return 0, 0
+    from recovery.limitation import kept
+
+    return kept.keep_all(as_of, thresholds[0])
+
+
 @dataclass
 class Summary:
     """Legal's worklist line: open items by the warning they have reached."""

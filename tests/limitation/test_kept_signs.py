@@ -227,3 +227,26 @@ def test_the_worklist_page_shows_the_kept_signs_and_a_write_moves_them(lim, comm
     assert after != before
     page = shown()
     assert len(page) == len(after) and all(any(day in text for text in page) for day in after)
+
+
+def test_the_daily_command_keeps_every_sign_once(lim, committed, runner):
+    """`flask limitation keep-signs`: every counterparty's sign kept for the day, the rule's;
+    a second run the same day computes none and leaves the rows as they are."""
+    everyone = _everyone()
+    args = ["limitation", "keep-signs", "--as-of", AS_OF.isoformat()]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    assert f"{len(everyone)} counterparties, {len(everyone)} sign(s) computed" in result.output
+    rows = _rows()
+    assert set(rows) == set(everyone)
+    assert {row[1] for row in rows.values()} == {AS_OF}
+    assert {cp: row[2] for cp, row in rows.items() if row[2]} == reference_earliest(AS_OF, WITHIN)
+    again = runner.invoke(args=args)
+    assert f"{len(everyone)} counterparties, 0 sign(s) computed" in again.output
+    assert _rows() == rows
+    # In small chunks, for another day: the same as the rule, all of them computed.
+    later = AS_OF + 40 * DAY
+    assert kept.keep_all(later, WITHIN, chunk=3) == (len(everyone), len(everyone))
+    rows = _rows()
+    assert {row[1] for row in rows.values()} == {later}
+    assert {cp: row[2] for cp, row in rows.items() if row[2]} == reference_earliest(later, WITHIN)
