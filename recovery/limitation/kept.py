@@ -10,8 +10,9 @@ promises, the events recorded on its items, its suits and installment contracts.
   flush adds, changes or deletes; just before the commit their rows get ``version + 1`` and
   lose their sign, in the writing transaction. Writes that bypass the ORM (imports) call
   ``invalidate`` themselves.
-- **Readers fill it.** ``earliest_warned`` reads the accounts' rows; a row kept today under
-  the same basis (window and calendar version) is the answer; for the others the sign is
+- **Readers fill it.** ``earliest_warned`` reads, of the accounts' rows, those with a sign
+  and those that do not hold; a row kept today under the same basis (window and calendar
+  version) is the answer; for the others (and accounts without a row) the sign is
   computed by the full rule (recovery.limitation.queries.earliest_expiry_by_counterparty)
   and written back — only where the row's version is still the one read, so a write that
   committed meanwhile is never overwritten by a sign computed without it.
@@ -24,6 +25,7 @@ from datetime import date
 import chinese_calendar
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import SelectBase
 
 from recovery.core import bulk
 from recovery.core.history import attribute_values, install_session_listeners
@@ -140,11 +142,12 @@ def install() -> None:
 # Readers fill them
 
 
-def earliest_warned(as_of: date, within: int, counterparty_ids: list[int]) -> dict[int, date]:
-    """{counterparty_id: the earliest expiry} of those counterparties with an open item whose
+def earliest_warned(as_of: date, within: int, accounts) -> dict[int, date]:
+    """{counterparty_id: the earliest expiry} of the accounts with an open item whose
     limitation ends within ``within`` days of the date (or has ended): the kept signs where
-    they were found on the date under this basis, the others computed and kept."""
-    return _read_or_compute(as_of, within, counterparty_ids)[0]
+    they were found on the date under this basis, the others computed and kept.
+    ``accounts``: a SELECT of counterparty ids (one column), or a list of them."""
+    return _read_or_compute(as_of, within, accounts)[0]
 
 
 def keep_all(as_of: date, within: int, chunk: int = 2000) -> tuple[int, int]:
@@ -157,38 +160,46 @@ def keep_all(as_of: date, within: int, chunk: int = 2000) -> tuple[int, int]:
     ids = list(db.session.scalars(sa.select(cp_t.c.id).order_by(cp_t.c.id)))
     computed = 0
     for start in range(0, len(ids), chunk):
-        computed += _read_or_compute(as_of, within, ids[start : start + chunk])[1]
+        part = ids[start : start + chunk]
+        accounts = sa.select(cp_t.c.id).where(cp_t.c.id.between(part[0], part[-1]))
+        computed += _read_or_compute(as_of, within, accounts)[1]
     return len(ids), computed
 
 
-def _read_or_compute(
-    as_of: date, within: int, counterparty_ids: list[int]
-) -> tuple[dict[int, date], int]:
+def _read_or_compute(as_of: date, within: int, accounts) -> tuple[dict[int, date], int]:
     """``earliest_warned``'s answer and how many signs it had to compute."""
     signs_t = _signs()
     from recovery.limitation.queries import cp_t, earliest_expiry_by_counterparty
 
+    if not isinstance(accounts, SelectBase):
+        accounts = sa.select(cp_t.c.id).where(bulk.one_of(cp_t.c.id, sorted(set(accounts))))
     wanted = basis(within)
-    ids = sorted(set(counterparty_ids))
+    accounts = accounts.subquery("accounts")
+    account_id = list(accounts.c)[0]
+    current = sa.and_(signs_t.c.evaluated_on == as_of, signs_t.c.basis == wanted)
     found: dict[int, date] = {}
-    stale: dict[int, int | None] = dict.fromkeys(ids)  # id -> version read (None: no row)
-    for start in range(0, len(ids), CHUNK * 5):
-        chunk = ids[start : start + CHUNK * 5]
-        for row in db.session.execute(
-            sa.select(
-                signs_t.c.counterparty_id,
-                signs_t.c.version,
-                signs_t.c.evaluated_on,
-                signs_t.c.basis,
-                signs_t.c.earliest_expiry,
-            ).where(bulk.one_of(signs_t.c.counterparty_id, chunk))
-        ):
-            if row.evaluated_on == as_of and row.basis == wanted:
-                del stale[row.counterparty_id]
-                if row.earliest_expiry is not None:
-                    found[row.counterparty_id] = row.earliest_expiry
-            else:
-                stale[row.counterparty_id] = row.version
+    stale: dict[int, int | None] = {}  # id -> version read (None: no row)
+    # One row per account that says something — a sign found today, or a row to compute
+    # again (none, cleared, or of another day or basis) — not the thousands without a sign.
+    for row in db.session.execute(
+        sa.select(
+            account_id.label("counterparty_id"),
+            signs_t.c.version,
+            current.label("current"),
+            signs_t.c.earliest_expiry,
+        )
+        .select_from(accounts.outerjoin(signs_t, signs_t.c.counterparty_id == account_id))
+        .where(
+            sa.or_(
+                signs_t.c.earliest_expiry.is_not(None),
+                sa.not_(sa.func.coalesce(current, sa.false())),
+            )
+        )
+    ):
+        if row.current:
+            found[row.counterparty_id] = row.earliest_expiry
+        else:
+            stale[row.counterparty_id] = row.version
     if not stale:
         return found, 0
     computed = earliest_expiry_by_counterparty(

@@ -204,16 +204,17 @@ def earliest_warned_expiry(as_of: date, counterparty_ids) -> dict[int, date]:
     return earliest_expiry_by_counterparty(as_of, thresholds[0], counterparty_ids)
 
 
-def kept_warned_expiry(as_of: date, counterparty_ids: list[int]) -> dict[int, date]:
-    """``earliest_warned_expiry`` of a list of counterparties, read from the signs kept for
-    them (recovery/limitation/kept.py) where they still hold, computed and kept for the
-    others. It commits what it keeps: call it where nothing else is pending (a page)."""
+def kept_warned_expiry(as_of: date, accounts) -> dict[int, date]:
+    """``earliest_warned_expiry`` of the accounts (a SELECT of counterparty ids, or a list),
+    read from the signs kept for them (recovery/limitation/kept.py) where they still hold,
+    computed and kept for the others. It commits what it keeps: call it where nothing else
+    is pending (a page)."""
     thresholds = warning_days()
     if not thresholds:
         return {}
     from recovery.limitation import kept
 
-    return kept.earliest_warned(as_of, thresholds[0], counterparty_ids)
+    return kept.earliest_warned(as_of, thresholds[0], accounts)
 
 
 def keep_signs(as_of: date) -> tuple[int, int]:

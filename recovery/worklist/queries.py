@@ -430,7 +430,7 @@ def worklist_page(
     )
     from recovery.limitation.services import kept_warned_expiry
 
-    limitation = kept_warned_expiry(as_of, db.session.scalars(account_ids(owner_ids)).all())
+    limitation = kept_warned_expiry(as_of, account_ids(owner_ids))
     signs = {
         "breach_counterparties": breaches.keys(),
         "approver": approver,

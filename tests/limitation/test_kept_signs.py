@@ -52,7 +52,10 @@ def _cp(code: str):
 
 
 def test_kept_signs_are_the_rules_and_are_read_back(lim, committed):
+    lim.counterparty("NO-ROW-YET")  # no write has touched it: it has no row at all
+    db.session.commit()
     everyone = _everyone()
+    assert _cp("NO-ROW-YET").id not in _rows()
     first = kept.earliest_warned(AS_OF, WITHIN, everyone)
     assert first == reference_earliest(AS_OF, WITHIN)
     rows = _rows()
