@@ -138,16 +138,26 @@ def _read(name: str):
 
 def _claim(name: str) -> bool:
     """True for the one caller, among all workers and servers, that takes the row's
-    recomputation (nobody has it, or its claim lapsed)."""
+    recomputation (nobody has it, or its claim lapsed) — and only while no other view is
+    being recomputed: one background computation at a time for the whole installation, so
+    that views that went stale together (after `dashboard warm`) are recomputed one after
+    another on one core instead of all at once on every core, which stalled every page for
+    a second in the load test (docs/performance.md, runs AD and AE). The others stay shown
+    with their time meanwhile; the next visit claims them."""
     now = wall_clock()
+    lapsed = now - CLAIM_LEASE
+    other = TABLE.alias("other_view")
+    another_running = (
+        sa.select(other.c.key)
+        .where(other.c.key != name, other.c.refreshing_since >= lapsed)
+        .exists()
+    )
     taken = db.session.execute(
         sa.update(TABLE)
         .where(
             TABLE.c.key == name,
-            sa.or_(
-                TABLE.c.refreshing_since.is_(None),
-                TABLE.c.refreshing_since < now - CLAIM_LEASE,
-            ),
+            sa.or_(TABLE.c.refreshing_since.is_(None), TABLE.c.refreshing_since < lapsed),
+            ~another_running,
         )
         .values(refreshing_since=now)
     )

@@ -248,6 +248,22 @@ def test_only_one_worker_takes_a_recomputation(app, clock):
         assert cache._claim(name) is True
 
 
+def test_one_view_is_recomputed_at_a_time(app, clock):
+    """Views that went stale together are recomputed one after another: while one is
+    claimed (and its claim holds), no other is; its stored result frees the next."""
+    first, second = cache.key_name(("a view",)), cache.key_name(("another view",))
+    with app.app_context():
+        cache.store(app, first, "figures", clock.now, TTL)
+        cache.store(app, second, "figures", clock.now, TTL)
+        assert cache._claim(first) is True
+        assert cache._claim(second) is False  # the first is being recomputed
+        cache.store(app, first, "newer", clock.now, TTL)
+        assert cache._claim(second) is True
+        assert cache._claim(first) is False
+        clock.move(cache.CLAIM_LEASE.total_seconds() + 1)  # the second's server stopped
+        assert cache._claim(first) is True
+
+
 def test_a_failed_recomputation_keeps_the_figures_and_frees_the_view(
     client, login_as, example, computed, clock, monkeypatch
 ):
