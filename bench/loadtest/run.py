@@ -145,6 +145,10 @@ def prepare(url: str, as_of: date, password: str) -> dict:
                 .limit(200)
             ).all()
             sales.append({"username": person.username, "counterparty_ids": list(ids)})
+        # The previous runs' tokens revoked: a person may hold only so many at once.
+        for earlier in tokens.tokens_of(finance[0]):
+            if earlier.name == "load test" and earlier.revoked_at is None:
+                tokens.revoke_token(earlier)
         _token, plain = tokens.create_token(finance[0], name="load test", scope="write")
         departments = db.session.scalars(
             sa.select(Item.department_id).where(Item.department_id.is_not(None)).distinct()
@@ -186,6 +190,14 @@ def serve(url: str, workers: int, threads: int, port: int, log_path: Path) -> su
             f"127.0.0.1:{port}",
             "--timeout",
             "120",
+            # Each request's time as the server saw it (microseconds, from the worker's
+            # reading of the request to its response), beside Locust's client-side times:
+            # Locust shares the cores, and a stall of its own lengthens every request it
+            # was waiting for at that moment.
+            "--access-logfile",
+            str(log_path.with_name("access.log")),
+            "--access-logformat",
+            '%(t)s "%(m)s %(U)s" %(s)s %(D)s',
             "recovery:create_app()",
         ],
         env=env,
