@@ -87,9 +87,16 @@ def get(key: tuple, compute: Callable[[], object], ttl: int, *, refresh: bool = 
             if age < timedelta(seconds=ttl):
                 return Entry(value, _aware(row.computed_at), cached=True)
             if age < timedelta(seconds=ttl * STALE_FACTOR):
-                if _claim(name):
+                claimed = _claim(name)
+                if claimed:
                     _start_refresh(app, name, compute, ttl)
-                return Entry(value, _aware(row.computed_at), cached=True, refreshing=True)
+                # "Being computed" only when it is: by us, or by another worker's claim
+                # that holds — not while it waits for another view's recomputation.
+                refreshing = claimed or (
+                    row.refreshing_since is not None
+                    and row.refreshing_since >= wall_clock() - CLAIM_LEASE
+                )
+                return Entry(value, _aware(row.computed_at), cached=True, refreshing=refreshing)
     started = wall_clock()
     value = compute()
     store(app, name, value, started, ttl)
@@ -132,7 +139,9 @@ def store(app, name: str, value: object, computed_at: datetime, ttl: int) -> Non
 
 
 def _read(name: str):
-    query = sa.select(TABLE.c.payload, TABLE.c.computed_at).where(TABLE.c.key == name)
+    query = sa.select(TABLE.c.payload, TABLE.c.computed_at, TABLE.c.refreshing_since).where(
+        TABLE.c.key == name
+    )
     return db.session.execute(query).first()
 
 

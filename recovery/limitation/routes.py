@@ -274,14 +274,15 @@ def withdraw_event(event_id: int):
 # The daily warnings: flask --app recovery limitation warn [--as-of YYYY-MM-DD]
 
 
+def _as_of_option(what: str):
+    """The commands' ``--as-of YYYY-MM-DD``, today in Beijing when left out."""
+    return click.option(
+        "--as-of", "as_of", type=ISO_DATE, default=None, help=f"{what} (default: today in Beijing)."
+    )
+
+
 @bp.cli.command("warn")
-@click.option(
-    "--as-of",
-    "as_of",
-    type=ISO_DATE,
-    default=None,
-    help="The date the warnings are as of (default: today in Beijing).",
-)
+@_as_of_option("The date the warnings are as of")
 @with_appcontext
 def warn(as_of):
     """E-mail the limitation warnings due (settings limitation.warning_days), once each."""
@@ -305,13 +306,7 @@ def warn(as_of):
 
 
 @bp.cli.command("keep-signs")
-@click.option(
-    "--as-of",
-    "as_of",
-    type=ISO_DATE,
-    default=None,
-    help="The day the signs are kept for (default: today in Beijing).",
-)
+@_as_of_option("The day the signs are kept for")
 @with_appcontext
 def keep_signs(as_of):
     """Keep every counterparty's worklist limitation sign for the day (run it daily, just

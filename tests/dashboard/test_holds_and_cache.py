@@ -264,6 +264,31 @@ def test_one_view_is_recomputed_at_a_time(app, clock):
         assert cache._claim(first) is True
 
 
+def test_a_view_waiting_for_another_ones_recomputation_does_not_say_it_is_being_computed(
+    app, clock
+):
+    first, second = ("a view",), ("another view",)
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return "newer"
+
+    with app.app_context():
+        for key in (first, second):
+            cache.store(app, cache.key_name(key), "figures", clock.now, TTL)
+        clock.move(TTL + 1)
+        assert cache._claim(cache.key_name(first)) is True  # another worker is on it
+        waiting = cache.get(second, compute, TTL)
+        assert (waiting.value, waiting.refreshing) == ("figures", False)
+        assert cache.get(first, compute, TTL).refreshing is True  # the other's claim holds
+        assert calls == []
+        cache.store(app, cache.key_name(first), "newer", clock.now, TTL)
+        taken = cache.get(second, compute, TTL)
+        cache.wait_for_refreshes()
+        assert (taken.value, taken.refreshing, calls) == ("figures", True, [1])
+
+
 def test_a_failed_recomputation_keeps_the_figures_and_frees_the_view(
     client, login_as, example, computed, clock, monkeypatch
 ):
