@@ -24,6 +24,8 @@ official calendar, so they are found first (few rows) and passed in as counterpa
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -39,6 +41,7 @@ from recovery.core.pagination import PER_PAGE, Page
 from recovery.core.sqltime import as_date, days_between
 from recovery.extensions import db
 from recovery.ledger import overdue
+from recovery.ledger.queries import nothing_moved_after
 from recovery.parties.models import Counterparty
 from recovery.worklist.service_levels import Breach, Levels, find_breaches
 
@@ -174,7 +177,13 @@ def _approval_counts(approver):
         from recovery.cases.services import pending_approvals_for
     except ImportError:  # the approvals part of the cases module is not installed
         return None
-    waiting = pending_approvals_for(approver).order_by(None).subquery("waiting")
+    # Only the case of each: a subquery of every strategy column costs its building.
+    waiting = (
+        pending_approvals_for(approver)
+        .order_by(None)
+        .with_only_columns(Strategy.case_id, maintain_column_froms=True)
+        .subquery("waiting")
+    )
     return (
         sa.select(case_t.c.counterparty_id, sa.func.count().label("approvals"))
         .select_from(waiting)
@@ -362,6 +371,53 @@ def lines_query(
     )
 
 
+# Building the page's statement is about a tenth of a worklist request, all of it Python, and
+# a person asking again the same day with the same signs builds the very same statement. So
+# the built statements are kept per process, by everything a statement is built from: its
+# arguments and the one thing the building reads from the database (whether any item moved
+# after the date: ``ledger.queries.outstanding_items``). Only the SQL is kept; the figures
+# are read afresh each time. A statement holds no ORM object (the approver goes in as its id).
+_BUILT_LIMIT = 64
+_built: OrderedDict = OrderedDict()
+_built_lock = threading.Lock()
+
+
+def _built_key(
+    owner_ids, as_of, *, approver, breach_counterparties, limitation_counterparties, limit, offset
+):
+    approver_key = None
+    if approver is not None:
+        approver_key = (approver.id, tuple(approver.role_names))
+    return (
+        db.session.get_bind().dialect.name,
+        tuple(sorted(owner_ids)),
+        as_of,
+        approver_key,
+        tuple(sorted(breach_counterparties)),
+        tuple(sorted(limitation_counterparties)),
+        limit,
+        offset,
+        nothing_moved_after(as_of),
+    )
+
+
+def page_query(owner_ids, as_of: date, **arguments):
+    """``lines_query(owner_ids, as_of, **arguments)``, built once per process for the same
+    arguments (see ``_built``)."""
+    key = _built_key(owner_ids, as_of, **arguments)
+    with _built_lock:
+        query = _built.get(key)
+        if query is not None:
+            _built.move_to_end(key)
+            return query
+    query = lines_query(owner_ids, as_of, **arguments)
+    with _built_lock:
+        _built[key] = query
+        while len(_built) > _BUILT_LIMIT:
+            _built.popitem(last=False)
+    return query
+
+
 def _line(row, breaches: dict[int, list[Breach]], limitation=None) -> WorkLine:
     return WorkLine(
         counterparty_id=row.counterparty_id,
@@ -437,7 +493,7 @@ def worklist_page(
         "limitation_counterparties": limitation.keys(),
     }
     number = max(1, page or 1)
-    query = lines_query(owner_ids, as_of, limit=per_page, offset=(number - 1) * per_page, **signs)
+    query = page_query(owner_ids, as_of, limit=per_page, offset=(number - 1) * per_page, **signs)
     rows = db.session.execute(query).all()
     if rows:
         total = int(rows[0].total)
