@@ -62,3 +62,18 @@ def test_upgrade_keeps_the_rows_of_a_populated_database(tmp_path):
             assert connection.execute(sa.text("SELECT contract_id FROM items")).scalar() == 1
             assert connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
         db.engine.dispose()
+
+
+def test_postgresql_vacuums_items_often(app):
+    """Migration 0021: the index-only scans of open items stay index-only under steady
+    receipts (docs/deployment.md, "PostgreSQL")."""
+    import pytest
+    import sqlalchemy as sa
+
+    with app.app_context(), db.engine.connect() as connection:
+        if connection.dialect.name != "postgresql":
+            pytest.skip("a PostgreSQL storage parameter")
+        options = connection.execute(
+            sa.text("SELECT reloptions FROM pg_class WHERE relname = 'items'")
+        ).scalar()
+    assert set(options) == {"autovacuum_vacuum_scale_factor=0", "autovacuum_vacuum_threshold=500"}

@@ -16,7 +16,10 @@ from recovery.parties.models import Contract, Counterparty, Project
 
 
 class Item(db.Model):
-    """One amount owed (应收款项)."""
+    """One amount owed (应收款项).
+
+    On PostgreSQL the table is vacuumed after every 500 updated rows (migration 0021), so
+    that the index-only scans of open items stay index-only under steady receipts."""
 
     __tablename__ = "items"
 
