@@ -1,8 +1,8 @@
 # The two commands (see README.md):
 #
 #   make run    install what is missing, migrate, load the demo logins, serve on 127.0.0.1:5000
-#   make test   install what is missing (dev tools too), ruff, pytest on SQLite (browser tests
-#               included), then pytest again on a throwaway PostgreSQL 15
+#   make test   install what is missing (dev tools too), ruff, then side by side pytest on
+#               SQLite (browser tests included) and pytest on a throwaway PostgreSQL 15
 #
 # Written for Debian 12. As root, missing Debian packages are installed with apt-get; without
 # root, make names them, prints the apt-get command and stops.
@@ -74,7 +74,7 @@ endef
 
 help:
 	@echo "make run    install what is missing, migrate, load demo logins, serve on http://$(RUN_HOST):$(RUN_PORT)"
-	echo "make test   install what is missing, ruff, pytest on SQLite (browser tests too), pytest on PostgreSQL 15"
+	echo "make test   install what is missing, ruff, pytest on SQLite (browser tests too) beside pytest on PostgreSQL 15"
 
 # ---------------------------------------------------------------------------------------------
 # make run
@@ -94,7 +94,9 @@ run: system-run install translations
 
 test: system-test install-dev translations
 	@$(PRELUDE)
-	trap 'echo; echo "make test: interrupted" >&2; exit 130' INT TERM
+	pg_pid=""
+	pg_log=$$(mktemp)
+	trap 'echo; echo "make test: interrupted" >&2; [[ -n $$pg_pid ]] && kill $$pg_pid 2>/dev/null; rm -f "$$pg_log"; exit 130' INT TERM
 	results=()
 	failed=0
 	step() {
@@ -103,18 +105,36 @@ test: system-test install-dev translations
 	    hdr "$$name"
 	    echo "+ $$*"
 	    "$$@" || status=$$?
-	    if (( status == 0 )); then
-	        results+=("ok      $$name  ($$((SECONDS - started)) s)")
+	    record "$$name" $$started $$status
+	}
+	record() {  # record NAME STARTED STATUS
+	    if (( $$3 == 0 )); then
+	        results+=("ok      $$1  ($$((SECONDS - $$2)) s)")
 	    else
-	        results+=("FAILED  $$name  ($$((SECONDS - started)) s, exit $$status)")
+	        results+=("FAILED  $$1  ($$((SECONDS - $$2)) s, exit $$3)")
 	        failed=1
 	    fi
 	}
 	step "ruff check" $(BIN)/ruff check .
 	step "ruff format --check" $(BIN)/ruff format --check .
+	# The two pytest runs go side by side, one per core: the SQLite run keeps one core busy,
+	# the PostgreSQL run (pytest plus the server) about one more. The PostgreSQL run's output
+	# is kept in a file and shown, whole, when it ends.
+	pg_name="pytest on PostgreSQL 15 (not browser)"
+	pg_command=(env RECOVERY_TEST_PGBIN=$(PGBIN) bash .ci/with-postgres $(BIN)/pytest -m "not browser")
+	pg_started=$$SECONDS
+	"$${pg_command[@]}" >"$$pg_log" 2>&1 &
+	pg_pid=$$!
+	hdr "$$pg_name: started beside the SQLite run, its output follows it"
 	step "pytest on SQLite (all tests, browser included)" $(BIN)/pytest
-	step "pytest on PostgreSQL 15 (not browser)" \
-	    env RECOVERY_TEST_PGBIN=$(PGBIN) bash .ci/with-postgres $(BIN)/pytest -m "not browser"
+	pg_status=0
+	wait $$pg_pid || pg_status=$$?
+	pg_pid=""
+	hdr "$$pg_name"
+	echo "+ $${pg_command[*]}"
+	cat "$$pg_log"
+	rm -f "$$pg_log"
+	record "$$pg_name" $$pg_started $$pg_status
 	hdr "Summary"
 	printf '  %s\n' "$${results[@]}"
 	if (( failed )); then
