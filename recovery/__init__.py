@@ -129,6 +129,7 @@ def _register_cli(app: Flask) -> None:
     from recovery.demo.cli import demo_cli
     from recovery.imports.cli import ledger_cli
     from recovery.jobs.cli import jobs_cli
+    from recovery.ledger.cli import compact_sums
     from recovery.reports.cli import report_cli
     from recovery.retention.cli import retention_cli
 
@@ -143,5 +144,6 @@ def _register_cli(app: Flask) -> None:
         jobs_cli,
         retention_cli,
     )
+    ledger_cli.add_command(compact_sums)
     for group in groups:
         app.cli.add_command(group)

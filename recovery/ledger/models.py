@@ -196,3 +196,37 @@ class OverdueFigures(db.Model):
     fen_days: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     oldest_due_on: Mapped[date | None]
     evaluated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OpenItemSums(db.Model):
+    """The open items' count, amount and open amount summed per department and per day — due
+    date (basis "due") or recognition date (basis "age") —, so that the company-wide aging
+    and the ledger's bucket totals read a few thousand rows instead of every open item
+    (recovery/ledger/open_sums.py; docs/ledger.md, "Kept open-item sums").
+
+    Kept by triggers on ``items`` (migration 0022), in the transaction of every change to an
+    item, whatever writes it: each change adds rows (minus the item as it was, plus the item as
+    it is), so concurrent writers only insert and never wait for each other; the rows of a
+    (basis, department, day) add up to its sums. Compacting (``compacted``) replaces them by one
+    row per key. Derived from the audited items, so not audited itself."""
+
+    __tablename__ = "open_item_sums"
+    __audit__ = False
+
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True
+    )
+    basis: Mapped[str] = mapped_column(sa.String(3))
+    department_id: Mapped[int | None] = mapped_column(sa.ForeignKey("departments.id"))
+    day: Mapped[date]
+    items: Mapped[int] = mapped_column(sa.Integer)
+    amount_fen: Mapped[int] = mapped_column(sa.BigInteger)
+    open_fen: Mapped[int] = mapped_column(sa.BigInteger)
+    # True for the rows compacting wrote (one per key), false for the triggers' changes.
+    compacted: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+
+    __table_args__ = (
+        # The days after a date (an item recognised later) and the days before it (overdue).
+        sa.Index("ix_open_item_sums_basis_day", "basis", "day"),
+        sa.CheckConstraint("basis IN ('due', 'age')", name="basis"),
+    )

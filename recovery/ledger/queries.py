@@ -398,6 +398,31 @@ def _aging_by_bucket_groups(balances, basis, as_of, group, key, name, table, tab
     for gid, bucket, fen_value, key_value, name_value in db.session.execute(query):
         sums.setdefault(gid, [0] * len(buckets))[bucket] += int(fen_value or 0)
         names[gid] = (key_value or "", name_value or "")
+    return _aging_rows(basis, sums, names)
+
+
+def _kept_aging_by_department(as_of: date, basis: str, department_id: int | None):
+    """The aging by department from the kept open-item sums (open_sums.usable)."""
+    from recovery.ledger import open_sums  # here: open_sums builds on this module
+
+    buckets = rules.DUE_BUCKETS if basis == "due" else rules.AGE_BUCKETS
+    cells = open_sums.bucket_sums(as_of, basis, department_id=department_id, by_department=True)
+    sums: dict[object, list[int]] = {}
+    for (gid, bucket), (_items, _amount, open_fen) in cells.items():
+        sums.setdefault(gid, [0] * len(buckets))[bucket] += open_fen
+    dept = Department.__table__
+    known = [gid for gid in sums if gid is not None]
+    found = {
+        row.id: (row.name, row.name)
+        for row in db.session.execute(sa.select(dept.c.id, dept.c.name).where(dept.c.id.in_(known)))
+    }
+    names = {gid: found.get(gid, ("", "")) for gid in sums}
+    return _aging_rows(basis, sums, names)
+
+
+def _aging_rows(basis: str, sums: dict[object, list[int]], names: dict[object, tuple]):
+    """{key id: AgingRow} from each key's outstanding fen per bucket."""
+    buckets = rules.DUE_BUCKETS if basis == "due" else rules.AGE_BUCKETS
     result = {}
     for gid, by_bucket in sums.items():
         total = sum(by_bucket)
@@ -410,15 +435,8 @@ def _aging_by_bucket_groups(balances, basis, as_of, group, key, name, table, tab
     return result
 
 
-def aging(
-    as_of: date, by: str = "counterparty", basis: str = "due", item_filter=None
-) -> list[AgingRow]:
-    """One row per key with a non-zero outstanding or unapplied credit, sorted by key.
-
-    With ``by`` other than counterparty, unapplied credit is one extra row keyed UNAPPLIED.
-    """
-    if basis not in ("due", "age"):
-        raise ValueError(f"unknown basis {basis}")
+def _summed_aging(as_of: date, by: str, basis: str, item_filter) -> dict:
+    """{key id: AgingRow} of the outstanding, summed from the items."""
     # open_only: the partial index of open items (a bound 0 in "!= 0" would not match it).
     balances = outstanding_items(as_of, item_filter, open_only=True)
     group, key, name, table, table_id = _dimension(by, balances)
@@ -440,6 +458,33 @@ def aging(
             values = dict(zip(summed, map(yuan, sums), strict=True))
             values["unapplied_credit"] = ZERO_YUAN
             result[gid] = AgingRow(key_value or "", name_value or "", gid, values)
+    return result
+
+
+def aging(
+    as_of: date,
+    by: str = "counterparty",
+    basis: str = "due",
+    item_filter=None,
+    *,
+    kept: bool = True,
+) -> list[AgingRow]:
+    """One row per key with a non-zero outstanding or unapplied credit, sorted by key.
+
+    With ``by`` other than counterparty, unapplied credit is one extra row keyed UNAPPLIED.
+    By department, of the whole company or one department, the outstanding is read from the
+    kept open-item sums where they stand for the items (open_sums.usable; ``kept=False``
+    sums the items).
+    """
+    from recovery.ledger import open_sums  # here: open_sums builds on this module
+
+    if basis not in ("due", "age"):
+        raise ValueError(f"unknown basis {basis}")
+    if by == "department" and kept and open_sums.usable(as_of, item_filter):
+        department_id = getattr(item_filter, "department_id", None)
+        result = _kept_aging_by_department(as_of, basis, department_id)
+    else:
+        result = _summed_aging(as_of, by, basis, item_filter)
     columns = DUE_COLUMNS if basis == "due" else AGE_COLUMNS
     if by == "counterparty":
         credit = _credit_for(as_of, item_filter)

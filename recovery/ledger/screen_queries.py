@@ -18,7 +18,7 @@ from recovery.core.money import from_fen
 from recovery.core.pagination import PER_PAGE, Page
 from recovery.core.sqltime import days_between
 from recovery.extensions import db
-from recovery.ledger import queries, rules
+from recovery.ledger import open_sums, queries, rules
 from recovery.ledger.models import Adjustment, Item
 from recovery.parties.models import Contract, Counterparty, Project
 
@@ -253,12 +253,24 @@ class Totals:
         return sum(self.age.values(), Decimal("0.00"))
 
 
-def totals(as_of: date, item_filter: queries.LedgerFilter | None = None) -> Totals:
+def totals(
+    as_of: date, item_filter: queries.LedgerFilter | None = None, *, kept: bool = True
+) -> Totals:
     """Count, amounts, outstanding, overdue and both bucket rows of the filtered items.
 
     One pass: the items are grouped by (due bucket, age bucket) — at most 48 groups — so that
     each item's outstanding is computed once, not once per bucket; the groups are added up
-    here. Overdue is everything not in the "not due" bucket."""
+    here. Overdue is everything not in the "not due" bucket.
+
+    The open items of the whole company or of one department (overdue or all) are summed
+    from the kept open-item sums where they stand for the items (open_sums.usable;
+    ``kept=False`` sums the items)."""
+    if (
+        kept
+        and getattr(item_filter, "open_only", False)
+        and open_sums.usable(as_of, item_filter, ("department_id", "overdue_only"))
+    ):
+        return _kept_totals(as_of, item_filter)
     b = balances(as_of, item_filter)
     keyed = sa.select(
         b.c.amount_fen,
@@ -283,6 +295,33 @@ def totals(as_of: date, item_filter: queries.LedgerFilter | None = None) -> Tota
         amount += int(amount_fen or 0)
         due[rules.DUE_BUCKETS[due_index]] += int(outstanding_fen or 0)
         age[rules.AGE_BUCKETS[age_index]] += int(outstanding_fen or 0)
+    return _totals(count, amount, due, age)
+
+
+def _kept_totals(as_of: date, item_filter: queries.LedgerFilter) -> Totals:
+    """totals() from the kept open-item sums: the due buckets' rows give the count and the
+    amounts, the age buckets' rows the age row."""
+    narrowed = {
+        "department_id": item_filter.department_id,
+        "overdue_only": item_filter.overdue_only,
+    }
+    count = amount = 0
+    due = dict.fromkeys(rules.DUE_BUCKETS, 0)
+    age = dict.fromkeys(rules.AGE_BUCKETS, 0)
+    for (_, index), (items, amount_fen, open_fen) in open_sums.bucket_sums(
+        as_of, "due", **narrowed
+    ).items():
+        count += items
+        amount += amount_fen
+        due[rules.DUE_BUCKETS[index]] += open_fen
+    for (_, index), (_items, _amount, open_fen) in open_sums.bucket_sums(
+        as_of, "age", **narrowed
+    ).items():
+        age[rules.AGE_BUCKETS[index]] += open_fen
+    return _totals(count, amount, due, age)
+
+
+def _totals(count: int, amount: int, due: dict[str, int], age: dict[str, int]) -> Totals:
     outstanding = sum(due.values())
     return Totals(
         count=count,
