@@ -32,7 +32,9 @@ log = logging.getLogger(__name__)
 sums_t = OpenItemSums.__table__
 items_t = Item.__table__
 
+KEY = ("basis", "department_id", "day")
 SUMMED = ("items", "amount_fen", "open_fen")
+COLUMNS = [*KEY, *SUMMED, "compacted"]
 # Rows of changes (not yet compacted) a read may find before it asks for a compaction. At a
 # million items the compacted table holds about 20,000 rows; a busy day adds tens of thousands.
 COMPACT_AFTER = 20_000
@@ -173,52 +175,42 @@ def _grouped(query, by_department: bool):
 
 def compact() -> tuple[int, int] | None:
     """Replace the rows by one per (basis, department, day), in the current transaction (the
-    caller commits); returns (rows before, rows after). Safe beside writers: it deletes the
-    rows it sees and inserts their sums, so a change written meanwhile is either in both or
-    in neither. On PostgreSQL one compaction runs at a time (an advisory lock): a second
-    finds it taken and does nothing, returning None."""
+    caller commits); returns (rows before, rows after). Safe beside writers: the rows summed
+    are exactly the rows deleted, so a change written meanwhile is either in both or in
+    neither. On PostgreSQL one compaction runs at a time (an advisory lock): a second finds
+    it taken and does nothing, returning None."""
     c = sums_t.c
-    key = (c.basis, c.department_id, c.day)
+    count = sa.select(sa.func.count()).select_from(sums_t)
     if db.session.get_bind().dialect.name == "postgresql":
         if not db.session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(COMPACT_LOCK))):
             return None
-        gone = sa.delete(sums_t).returning(*key, *(c[name] for name in SUMMED)).cte("gone")
-        summed = (
-            sa.select(
-                *(gone.c[col.name] for col in key),
-                *(sa.func.sum(gone.c[name]) for name in SUMMED),
-                sa.true(),
-            )
-            .group_by(*(gone.c[col.name] for col in key))
-            .having(sa.or_(*(sa.func.sum(gone.c[name]) != 0 for name in SUMMED)))
-        )
-        before = db.session.scalar(sa.select(sa.func.count()).select_from(sums_t))
-        db.session.execute(
-            sa.insert(sums_t).from_select(
-                [*(col.name for col in key), *SUMMED, "compacted"], summed
-            )
-        )
+        before = db.session.scalar(count)
+        # One statement: the rows it deletes are the rows it sums (a writer's rows committed
+        # meanwhile are in neither).
+        gone = sa.delete(sums_t).returning(*(c[name] for name in KEY + SUMMED)).cte("gone")
+        db.session.execute(sa.insert(sums_t).from_select(COLUMNS, _summed(gone)))
     else:
-        # SQLite has one writer at a time: the DELETE takes the database until the commit.
-        rows = db.session.execute(
-            sa.delete(sums_t).returning(*key, *(c[name] for name in SUMMED))
+        # SQLite has one writer at a time, and the INSERT makes this transaction it: the rows
+        # it sums are all the rows there are, and they are those before its first new row.
+        new_ids = db.session.scalars(
+            sa.insert(sums_t).from_select(COLUMNS, _summed(sums_t)).returning(c.id)
         ).all()
-        before = len(rows)
-        totals: dict[tuple, list[int]] = {}
-        for basis, department_id, day, *sums in rows:
-            cell = totals.setdefault((basis, department_id, day), [0, 0, 0])
-            for index, value in enumerate(sums):
-                cell[index] += int(value)
-        kept = [
-            dict(zip(("basis", "department_id", "day", *SUMMED), (*k, *v), strict=True))
-            | {"compacted": True}
-            for k, v in totals.items()
-            if any(v)
-        ]
-        if kept:
-            db.session.execute(sa.insert(sums_t), kept)
-    after = db.session.scalar(sa.select(sa.func.count()).select_from(sums_t))
-    return int(before or 0), int(after or 0)
+        older = c.id < min(new_ids) if new_ids else sa.true()
+        before = db.session.scalar(count.where(older))
+        db.session.execute(sa.delete(sums_t).where(older))
+    return int(before or 0), int(db.session.scalar(count) or 0)
+
+
+def _summed(rows):
+    """One row per (basis, department, day) of ``rows`` (the table or the rows deleted from
+    it), marked compacted; keys whose sums are all 0 are left out."""
+    key = [rows.c[name] for name in KEY]
+    sums = [sa.func.sum(rows.c[name]) for name in SUMMED]
+    return (
+        sa.select(*key, *sums, sa.true())
+        .group_by(*key)
+        .having(sa.or_(*(total != 0 for total in sums)))
+    )
 
 
 def rebuild() -> int:
